@@ -1,0 +1,326 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scimkit/scim/store"
+)
+
+// Dialect names the SQL engine behind a *sql.DB.
+type Dialect int
+
+// The supported engines.
+const (
+	// SQLite is SQLite 3.38 or later, for example through the pure-Go
+	// driver modernc.org/sqlite.
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL 12 or later, for example through
+	// github.com/jackc/pgx/v5/stdlib.
+	Postgres
+	// MySQL is MySQL 8.0 or MariaDB 10.6 or later, through
+	// github.com/go-sql-driver/mysql.
+	MySQL
+)
+
+// String returns the dialect's name, which is also the name of its
+// directory in Migrations.
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	case MySQL:
+		return "mysql"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+func (d Dialect) valid() bool { return d >= SQLite && d <= MySQL }
+
+// Store is a store.Store on a database/sql database. It is safe for
+// concurrent use. Create it with New and run Migrate before the first use.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+
+	// writeMu serialises this process's writers on SQLite, which allows one
+	// writer per database anyway; waiting here is fairer than spinning on
+	// SQLITE_BUSY.
+	writeMu sync.Mutex
+}
+
+var _ store.Store = (*Store)(nil)
+
+// maxAttempts bounds how often Update runs fn when the database reports a
+// serialization failure, a deadlock or a busy SQLite file.
+const maxAttempts = 8
+
+// New returns a Store on db, which must be a database of the given dialect.
+// New does not touch the database: call Migrate to create or upgrade the
+// tables.
+//
+// For SQLite, open the database with a busy timeout and, for concurrent
+// readers, in WAL mode; with modernc.org/sqlite:
+//
+//	file:scim.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
+//
+// Each Update takes the database's write lock with its first statement, so
+// "_txlock=immediate" is not required (it does no harm either).
+// For MySQL, a DSN with parseTime is not required: the adapter stores
+// timestamps as integers.
+func New(db *sql.DB, dialect Dialect) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: nil *sql.DB")
+	}
+	if !dialect.valid() {
+		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// Dialect returns the dialect the Store was created with.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// View runs fn in a read-only transaction, which gives fn a consistent
+// snapshot on PostgreSQL and MySQL and in SQLite's WAL mode.
+func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return s.wrap("begin", err)
+	}
+	defer tx.Rollback()
+	return fn(&reader{s: s, q: tx, tenant: tenant})
+}
+
+// Update runs fn in a read-write transaction and commits it when fn returns
+// nil.
+//
+// Writers of one tenant are serialised: on PostgreSQL and MySQL the first
+// statement locks the tenant's row in scim_tenants (creating it when
+// missing), on SQLite the first statement takes the database's write lock.
+// Readers are never blocked. When the database reports a serialization
+// failure, a deadlock or SQLITE_BUSY, Update rolls back and calls fn again,
+// up to a few times, then returns an error wrapping store.ErrUnavailable.
+func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	if s.dialect == SQLite {
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+	}
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = s.updateOnce(ctx, tenant, fn)
+		if err == nil || !isRetryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			break
+		}
+		backoff := time.Duration(attempt*attempt) * time.Millisecond * time.Duration(1+rand.IntN(5))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+	}
+	if isRetryable(err) {
+		var de *dbError
+		if errors.As(err, &de) && !de.unavailable {
+			return &dbError{op: de.op, err: de.err, unavailable: true}
+		}
+	}
+	return err
+}
+
+func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx) error) (err error) {
+	opts := &sql.TxOptions{}
+	if s.dialect != SQLite {
+		opts.Isolation = sql.LevelReadCommitted
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return s.wrap("begin", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	if err := s.lockTenant(ctx, tx, tenant); err != nil {
+		return err
+	}
+	t := &storeTx{reader: reader{s: s, q: tx, tenant: tenant}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap("commit", err)
+	}
+	committed = true
+	return nil
+}
+
+// lockTenant serialises the writers of one tenant; see Update.
+func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenant string) error {
+	now := time.Now().UnixNano()
+	switch s.dialect {
+	case SQLite:
+		// A write statement takes SQLite's write lock at once, even when it
+		// changes nothing.
+		_, err := tx.ExecContext(ctx, `INSERT INTO scim_tenants (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, tenant, now)
+		return s.wrap("lock tenant", err)
+	}
+	lock := `SELECT name FROM scim_tenants WHERE name = ? FOR UPDATE`
+	insert := `INSERT IGNORE INTO scim_tenants (name, created) VALUES (?, ?)`
+	if s.dialect == Postgres {
+		lock = `SELECT name FROM scim_tenants WHERE name = $1 FOR UPDATE`
+		insert = `INSERT INTO scim_tenants (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`
+	}
+	for range 2 {
+		var name string
+		err := tx.QueryRowContext(ctx, lock, tenant).Scan(&name)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return s.wrap("lock tenant", err)
+		}
+		if _, err := tx.ExecContext(ctx, insert, tenant, now); err != nil {
+			return s.wrap("create tenant", err)
+		}
+	}
+	return s.wrap("lock tenant", errors.New("tenant row vanished"))
+}
+
+// dbError is a database failure. Its message names the operation and the
+// driver's error (which may contain SQL); handlers log it and answer with a
+// generic message.
+type dbError struct {
+	op          string
+	err         error
+	unavailable bool
+}
+
+func (e *dbError) Error() string { return "sqlstore: " + e.op + ": " + e.err.Error() }
+
+func (e *dbError) Unwrap() []error {
+	if e.unavailable {
+		return []error{store.ErrUnavailable, e.err}
+	}
+	return []error{e.err}
+}
+
+// wrap turns a driver error into a *dbError, marking connection-level
+// failures as store.ErrUnavailable. It returns nil for nil and leaves
+// context errors and errors already wrapped alone.
+func (s *Store) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *dbError
+	if errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &dbError{op: op, err: err, unavailable: isConnectionFailure(err)}
+}
+
+// isConnectionFailure reports errors that mean the database cannot be
+// reached or cannot take more work right now.
+func isConnectionFailure(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	if state := sqlState(err); state != "" {
+		switch {
+		case strings.HasPrefix(state, "08"), // connection exception
+			strings.HasPrefix(state, "53"),                       // insufficient resources
+			state == "57P01", state == "57P02", state == "57P03": // shutdown, cannot connect now
+			return true
+		}
+	}
+	switch mysqlNumber(err) {
+	case 1040, 1053, 1205, 1213, 2002, 2003, 2006, 2013:
+		// too many connections, shutdown, lock wait timeout, deadlock,
+		// cannot connect, server gone, lost connection
+		return true
+	}
+	switch sqliteCode(err) & 0xff {
+	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		return true
+	}
+	return strings.Contains(err.Error(), "invalid connection") // go-sql-driver/mysql's ErrInvalidConn
+}
+
+// isRetryable reports failures after which running the transaction again
+// may succeed.
+func isRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch sqlState(err) {
+	case "40001", "40P01": // serialization failure, deadlock
+		return true
+	}
+	switch mysqlNumber(err) {
+	case 1205, 1213: // lock wait timeout, deadlock
+		return true
+	}
+	switch sqliteCode(err) & 0xff {
+	case 5, 6:
+		return true
+	}
+	return false
+}
+
+// The drivers' error types are read through their methods and fields, so
+// that this package imports no driver.
+
+func sqlState(err error) string {
+	var e interface{ SQLState() string } // pgconn.PgError
+	if errors.As(err, &e) {
+		return e.SQLState()
+	}
+	return ""
+}
+
+func sqliteCode(err error) int {
+	var e interface{ Code() int } // modernc.org/sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func mysqlNumber(err error) uint16 {
+	for e := err; e != nil; {
+		v := reflect.ValueOf(e)
+		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct &&
+			v.Elem().Type().Name() == "MySQLError" {
+			if f := v.Elem().FieldByName("Number"); f.IsValid() && f.Kind() == reflect.Uint16 {
+				return uint16(f.Uint())
+			}
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	return 0
+}
