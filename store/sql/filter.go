@@ -605,7 +605,7 @@ func (b *builder) orderBy(k kind, p store.Path, desc bool) string {
 	if p.URN == "" {
 		switch {
 		case p.Name == "id" && p.Sub == "":
-			keys = []string{"r.id"}
+			keys = []string{b.lower("r.id"), "r.id"}
 		case p.Name == "meta" && p.Sub == "created":
 			keys = []string{"r.created"}
 		case p.Name == "meta" && p.Sub == "lastModified":

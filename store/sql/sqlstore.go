@@ -199,7 +199,9 @@ func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenant string) error
 		if !errors.Is(err, sql.ErrNoRows) {
 			return s.wrap("lock tenant", err)
 		}
-		if _, err := tx.ExecContext(ctx, insert, tenant, now); err != nil {
+		// Created outside the transaction: first writers of a new tenant
+		// would otherwise deadlock on each other's insert locks.
+		if _, err := s.db.ExecContext(ctx, insert, tenant, now); err != nil {
 			return s.wrap("create tenant", err)
 		}
 	}
@@ -307,20 +309,28 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// mysqlNumber returns the Number of a go-sql-driver/mysql *MySQLError in
+// err's tree, or 0.
 func mysqlNumber(err error) uint16 {
-	for e := err; e != nil; {
-		v := reflect.ValueOf(e)
-		if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct &&
-			v.Elem().Type().Name() == "MySQLError" {
-			if f := v.Elem().FieldByName("Number"); f.IsValid() && f.Kind() == reflect.Uint16 {
-				return uint16(f.Uint())
+	if err == nil {
+		return 0
+	}
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct &&
+		v.Elem().Type().Name() == "MySQLError" {
+		if f := v.Elem().FieldByName("Number"); f.IsValid() && f.Kind() == reflect.Uint16 {
+			return uint16(f.Uint())
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return mysqlNumber(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if n := mysqlNumber(e); n != 0 {
+				return n
 			}
 		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			break
-		}
-		e = u.Unwrap()
 	}
 	return 0
 }
