@@ -1,0 +1,449 @@
+// Package memory is an in-memory store.Store for tests and demos.
+//
+// IT IS NOT DURABLE: everything lives in the process and is gone when it
+// exits. Use store/sql (SQLite by default) for anything you want to keep.
+//
+// # What it does
+//
+// The store is safe for concurrent use. Each tenant has its own
+// sync.RWMutex: View holds the read lock and Update the write lock for the
+// whole of fn, so Updates of one tenant run one after another and a View
+// sees a consistent snapshot. Update records the inverse of every write in
+// an undo log and applies it, newest first, when fn returns an error or
+// panics (the panic then goes on). fn must not call View or Update of the
+// same tenant on the same Store: that deadlocks.
+//
+// Lookups follow the indexes, not the data: users by id, by userName and by
+// email value (both case-folded), by externalId; groups by id, by
+// displayName (case-folded), by externalId; and membership both ways. A
+// filter with an eq on one of those attributes, at the top or inside an And
+// (or on both sides of an Or), takes its candidates from the index and
+// evaluates the whole filter with store.Eval on them only; other filters
+// scan the tenant. Filters on members never copy a group's members. The
+// unsorted order is creation order, so an unfiltered page costs the page,
+// whatever the offset. Adding or removing members costs the number of ids
+// given, not the size of the group.
+//
+// # Memory
+//
+// Each resource keeps its attributes as compact JSON ([]byte) plus the
+// strings its indexes need, and is decoded on every read, so callers always
+// get copies they may change freely. Numbers come back as float64. With a
+// name, two emails, an externalId and a role, a user takes about 700 bytes
+// (measured at 1,000,000 users by BenchmarkBytesPerUser), where nested
+// map[string]any values would take two to three times as much.
+//
+// userName and displayName are unique per tenant after Unicode simple case
+// folding; a user without a string userName (or a group without a string
+// displayName) is not held to uniqueness.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/scimkit/scim/store"
+)
+
+// Store is an in-memory store.Store for tests and demos; it is not durable.
+// The zero value is not usable: call New.
+type Store struct {
+	mu      sync.Mutex
+	tenants map[string]*tenant
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{tenants: map[string]*tenant{}}
+}
+
+// errClosed is returned by a Reader or Tx used after its View or Update
+// returned.
+var errClosed = errors.New("memory: Reader or Tx used after its View or Update returned")
+
+// emptyTenant is what View reads for a tenant that has never been written:
+// a tenant whose nil maps read as empty.
+var emptyTenant = &tenant{}
+
+// View calls fn with a Reader on a consistent snapshot of the tenant.
+func (s *Store) View(ctx context.Context, tenantName string, fn func(store.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	t := s.tenants[tenantName]
+	s.mu.Unlock()
+	if t == nil {
+		t = emptyTenant
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	r := &reader{t: t}
+	defer r.closed.Store(true)
+	return fn(r)
+}
+
+// Update calls fn with a Tx holding the tenant's write lock, and undoes
+// every write fn made when fn returns an error or panics.
+func (s *Store) Update(ctx context.Context, tenantName string, fn func(store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	t := s.tenants[tenantName]
+	if t == nil {
+		t = newTenant()
+		s.tenants[tenantName] = t
+	}
+	s.mu.Unlock()
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tx := &tx{reader: reader{t: t}}
+	committed := false
+	// Runs before the unlock, also while panicking; the panic goes on after.
+	defer func() {
+		tx.closed.Store(true)
+		if !committed {
+			tx.rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}
+
+// tenant holds one tenant's resources and indexes. Index keys of
+// case-insensitive attributes are fold(value).
+type tenant struct {
+	mu  sync.RWMutex
+	seq uint64 // creation counter, orders users and groups
+
+	users       map[string]*userRec // by id
+	userByName  map[string]*userRec // by fold(userName)
+	usersByExt  multiIndex[*userRec]
+	usersByMail multiIndex[*userRec]
+	userOrder   []*userRec // by seq
+
+	groups      map[string]*groupRec // by id
+	groupByName map[string]*groupRec // by fold(displayName)
+	groupsByExt multiIndex[*groupRec]
+	groupOrder  []*groupRec // by seq
+}
+
+func newTenant() *tenant {
+	return &tenant{
+		users:       map[string]*userRec{},
+		userByName:  map[string]*userRec{},
+		usersByExt:  multiIndex[*userRec]{},
+		usersByMail: multiIndex[*userRec]{},
+		groups:      map[string]*groupRec{},
+		groupByName: map[string]*groupRec{},
+		groupsByExt: multiIndex[*groupRec]{},
+	}
+}
+
+// userData is what UpdateUser replaces.
+type userData struct {
+	attrs      []byte // JSON object
+	userName   string // "" when absent or not a string
+	externalID string
+	emails     []string // email values, distinct after folding
+	managed    bool
+	meta       store.Meta
+}
+
+type userRec struct {
+	seq uint64
+	id  string
+	userData
+	groups map[*groupRec]struct{} // nil until the user joins a group
+}
+
+type groupData struct {
+	attrs       []byte
+	displayName string
+	externalID  string
+	meta        store.Meta
+}
+
+type groupRec struct {
+	seq uint64
+	id  string
+	groupData
+	members map[*userRec]string // member → Display
+}
+
+// multiIndex maps a key to the records holding it, usually one.
+type multiIndex[T comparable] map[string][]T
+
+func (m multiIndex[T]) add(k string, v T) { m[k] = append(m[k], v) }
+
+func (m multiIndex[T]) remove(k string, v T) {
+	list := m[k]
+	if i := slices.Index(list, v); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	}
+	if len(list) == 0 {
+		delete(m, k)
+		return
+	}
+	m[k] = list
+}
+
+// fold returns the key under which a case-insensitive string is indexed:
+// equal for two strings equal under strings.ToLower (as store.Eval compares
+// them) and for two strings equal under Unicode simple folding (as the
+// contract compares userNames). Lower-case ASCII is its own key.
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return strings.Map(foldRune, s)
+		}
+	}
+	return s
+}
+
+// foldRune maps r to the lower case of the smallest rune of its simple
+// folding orbit, after lowering it as strings.ToLower does.
+func foldRune(r rune) rune {
+	r = unicode.ToLower(r)
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return unicode.ToLower(least)
+}
+
+// Index bookkeeping, without undo.
+
+func (t *tenant) linkUser(u *userRec) {
+	t.users[u.id] = u
+	i, _ := slices.BinarySearchFunc(t.userOrder, u.seq, bySeq[*userRec])
+	t.userOrder = slices.Insert(t.userOrder, i, u)
+	t.indexUser(u)
+}
+
+func (t *tenant) unlinkUser(u *userRec) {
+	delete(t.users, u.id)
+	if i, ok := slices.BinarySearchFunc(t.userOrder, u.seq, bySeq[*userRec]); ok {
+		t.userOrder = slices.Delete(t.userOrder, i, i+1)
+	}
+	t.unindexUser(u)
+}
+
+func (t *tenant) indexUser(u *userRec) {
+	if u.userName != "" {
+		t.userByName[fold(u.userName)] = u
+	}
+	if u.externalID != "" {
+		t.usersByExt.add(fold(u.externalID), u)
+	}
+	for _, e := range u.emails {
+		t.usersByMail.add(fold(e), u)
+	}
+}
+
+func (t *tenant) unindexUser(u *userRec) {
+	if u.userName != "" {
+		delete(t.userByName, fold(u.userName))
+	}
+	if u.externalID != "" {
+		t.usersByExt.remove(fold(u.externalID), u)
+	}
+	for _, e := range u.emails {
+		t.usersByMail.remove(fold(e), u)
+	}
+}
+
+func (t *tenant) linkGroup(g *groupRec) {
+	t.groups[g.id] = g
+	i, _ := slices.BinarySearchFunc(t.groupOrder, g.seq, bySeq[*groupRec])
+	t.groupOrder = slices.Insert(t.groupOrder, i, g)
+	t.indexGroup(g)
+}
+
+func (t *tenant) unlinkGroup(g *groupRec) {
+	delete(t.groups, g.id)
+	if i, ok := slices.BinarySearchFunc(t.groupOrder, g.seq, bySeq[*groupRec]); ok {
+		t.groupOrder = slices.Delete(t.groupOrder, i, i+1)
+	}
+	t.unindexGroup(g)
+}
+
+func (t *tenant) indexGroup(g *groupRec) {
+	if g.displayName != "" {
+		t.groupByName[fold(g.displayName)] = g
+	}
+	if g.externalID != "" {
+		t.groupsByExt.add(fold(g.externalID), g)
+	}
+}
+
+func (t *tenant) unindexGroup(g *groupRec) {
+	if g.displayName != "" {
+		delete(t.groupByName, fold(g.displayName))
+	}
+	if g.externalID != "" {
+		t.groupsByExt.remove(fold(g.externalID), g)
+	}
+}
+
+type seqer interface {
+	comparable
+	seqNo() uint64
+}
+
+func (u *userRec) seqNo() uint64  { return u.seq }
+func (g *groupRec) seqNo() uint64 { return g.seq }
+
+func bySeq[T seqer](r T, seq uint64) int { return cmp.Compare(r.seqNo(), seq) }
+
+// Encoding.
+
+func encodeAttrs(a store.Attributes) ([]byte, error) {
+	if len(a) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("memory: encoding attributes: %w", err)
+	}
+	return b, nil
+}
+
+func decodeAttrs(b []byte) store.Attributes {
+	a := store.Attributes{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &a); err != nil {
+			// The bytes were written by encodeAttrs.
+			panic("memory: corrupt attributes: " + err.Error())
+		}
+	}
+	return a
+}
+
+func newUserData(u *store.User) (userData, error) {
+	b, err := encodeAttrs(u.Attributes)
+	if err != nil {
+		return userData{}, err
+	}
+	d := userData{
+		attrs:      b,
+		userName:   u.UserName(),
+		externalID: u.ExternalID(),
+		managed:    u.Managed,
+		meta:       u.Meta,
+	}
+	// Every string the emails[value eq …] and emails.value eq filters can
+	// match: the value of each element, or the element itself when it is a
+	// bare string.
+	list, _ := u.Attributes["emails"].([]any)
+	seen := map[string]bool{}
+	for _, el := range list {
+		v, ok := el.(string)
+		if m, isMap := el.(map[string]any); isMap {
+			v, ok = m["value"].(string)
+		}
+		if ok && v != "" && !seen[fold(v)] {
+			seen[fold(v)] = true
+			d.emails = append(d.emails, v)
+		}
+	}
+	return d, nil
+}
+
+func newGroupData(g *store.Group) (groupData, error) {
+	b, err := encodeAttrs(g.Attributes)
+	if err != nil {
+		return groupData{}, err
+	}
+	return groupData{attrs: b, displayName: g.DisplayName(), externalID: g.ExternalID(), meta: g.Meta}, nil
+}
+
+func (u *userRec) user() store.User {
+	return store.User{ID: u.id, Attributes: decodeAttrs(u.attrs), Managed: u.managed, Meta: u.meta}
+}
+
+func (g *groupRec) group(withMembers bool) store.Group {
+	out := store.Group{ID: g.id, Attributes: decodeAttrs(g.attrs), Meta: g.meta}
+	if withMembers {
+		out.Members = g.memberList()
+	}
+	return out
+}
+
+// memberList returns the members ordered by user id.
+func (g *groupRec) memberList() []store.Member {
+	out := make([]store.Member, 0, len(g.members))
+	for u, display := range g.members {
+		out = append(out, store.Member{Value: u.id, Display: display})
+	}
+	slices.SortFunc(out, func(a, b store.Member) int { return strings.Compare(a.Value, b.Value) })
+	return out
+}
+
+// resolver resolves paths of the user, decoding its attributes only when a
+// path needs them.
+func (u *userRec) resolver() store.Resolver {
+	var full *store.User
+	return func(p store.Path) []any {
+		if p.URN == "" && p.Sub == "" {
+			switch {
+			case p.Name == "userName" && u.userName != "":
+				return []any{u.userName}
+			case p.Name == "externalId" && u.externalID != "":
+				return []any{u.externalID}
+			}
+		}
+		if p.URN == "" && (p.Name == "id" || p.Name == "meta") {
+			bare := store.User{ID: u.id, Meta: u.meta}
+			return bare.Resolve(p)
+		}
+		if full == nil {
+			v := u.user()
+			full = &v
+		}
+		return full.Resolve(p)
+	}
+}
+
+// resolver resolves paths of the group; members come from the membership
+// index, never from a copy of the whole group.
+func (g *groupRec) resolver() store.Resolver {
+	var full *store.Group
+	return func(p store.Path) []any {
+		if p.URN == "" && p.Sub == "" {
+			switch {
+			case p.Name == "displayName" && g.displayName != "":
+				return []any{g.displayName}
+			case p.Name == "externalId" && g.externalID != "":
+				return []any{g.externalID}
+			}
+		}
+		if p.URN == "" && (p.Name == "id" || p.Name == "meta" || p.Name == "members") {
+			bare := store.Group{ID: g.id, Meta: g.meta}
+			if p.Name == "members" {
+				bare.Members = g.memberList()
+			}
+			return bare.Resolve(p)
+		}
+		if full == nil {
+			v := g.group(false)
+			full = &v
+		}
+		return full.Resolve(p)
+	}
+}

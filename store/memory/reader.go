@@ -1,0 +1,181 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/scimkit/scim/store"
+)
+
+// reader is the store.Reader of View, and the read half of tx. The caller
+// holds the tenant's lock for as long as closed is false.
+type reader struct {
+	t      *tenant
+	closed atomic.Bool
+}
+
+func (r *reader) check() error {
+	if r.closed.Load() {
+		return errClosed
+	}
+	return nil
+}
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("memory: %s %q: %w", kind, id, store.ErrNotFound)
+}
+
+func (r *reader) User(ctx context.Context, id string) (store.User, error) {
+	if err := r.check(); err != nil {
+		return store.User{}, err
+	}
+	u := r.t.users[id]
+	if u == nil {
+		return store.User{}, notFound("user", id)
+	}
+	return u.user(), nil
+}
+
+func (r *reader) UserByUserName(ctx context.Context, userName string) (store.User, error) {
+	if err := r.check(); err != nil {
+		return store.User{}, err
+	}
+	u := r.t.userByName[fold(userName)]
+	if u == nil || userName == "" {
+		return store.User{}, notFound("userName", userName)
+	}
+	return u.user(), nil
+}
+
+func (r *reader) Group(ctx context.Context, id string, withMembers bool) (store.Group, error) {
+	if err := r.check(); err != nil {
+		return store.Group{}, err
+	}
+	g := r.t.groups[id]
+	if g == nil {
+		return store.Group{}, notFound("group", id)
+	}
+	return g.group(withMembers), nil
+}
+
+func (r *reader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef, error) {
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	out := []store.GroupRef{}
+	if u := r.t.users[userID]; u != nil {
+		for g := range u.groups {
+			out = append(out, store.GroupRef{ID: g.id, DisplayName: g.displayName})
+		}
+	}
+	slices.SortFunc(out, func(a, b store.GroupRef) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
+	if err := r.check(); err != nil {
+		return store.UserPage{}, err
+	}
+	t := r.t
+	var matches []*userRec
+	if q.Filter == nil && q.SortBy.IsZero() {
+		matches = t.userOrder // paged below without a copy
+	} else {
+		src := t.userOrder
+		if cands, ok := t.userCandidates(q.Filter); ok {
+			src = cands
+		}
+		for _, u := range src {
+			if store.Eval(q.Filter, u.resolver()) {
+				matches = append(matches, u)
+			}
+		}
+		if !q.SortBy.IsZero() {
+			sortBy(matches, (*userRec).resolver, q.SortBy, q.Descending)
+		}
+	}
+	page := window(matches, q.Offset, q.Limit)
+	out := store.UserPage{Total: len(matches), Users: make([]store.User, len(page))}
+	for i, u := range page {
+		out.Users[i] = u.user()
+	}
+	return out, nil
+}
+
+func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage, error) {
+	if err := r.check(); err != nil {
+		return store.GroupPage{}, err
+	}
+	t := r.t
+	var matches []*groupRec
+	if q.Filter == nil && q.SortBy.IsZero() {
+		matches = t.groupOrder
+	} else {
+		src := t.groupOrder
+		if cands, ok := t.groupCandidates(q.Filter); ok {
+			src = cands
+		}
+		for _, g := range src {
+			if t.matchGroup(q.Filter, g) {
+				matches = append(matches, g)
+			}
+		}
+		if !q.SortBy.IsZero() {
+			sortBy(matches, (*groupRec).resolver, q.SortBy, q.Descending)
+		}
+	}
+	page := window(matches, q.Offset, q.Limit)
+	out := store.GroupPage{Total: len(matches), Groups: make([]store.Group, len(page))}
+	for i, g := range page {
+		out.Groups[i] = g.group(q.WithMembers)
+	}
+	return out, nil
+}
+
+// window returns the page of s at offset, at most limit long.
+func window[T any](s []T, offset, limit int) []T {
+	offset = min(max(offset, 0), len(s))
+	limit = min(max(limit, 0), len(s)-offset)
+	return s[offset : offset+limit]
+}
+
+// sortBy sorts recs, which are in stable order, as Query.SortBy says:
+// missing values last when ascending and first when descending, ties in
+// stable order.
+func sortBy[T any](recs []T, resolver func(T) store.Resolver, by store.Path, desc bool) {
+	type keyed struct {
+		rec T
+		key any
+		ok  bool
+	}
+	ks := make([]keyed, len(recs))
+	for i, rec := range recs {
+		k, ok := store.SortKey(resolver(rec), by)
+		ks[i] = keyed{rec, k, ok}
+	}
+	missing := 1 // where a resource without a value goes relative to one with
+	if desc {
+		missing = -1
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		switch {
+		case !a.ok && !b.ok:
+			return 0
+		case !a.ok:
+			return missing
+		case !b.ok:
+			return -missing
+		}
+		c := store.CompareSortKeys(a.key, b.key, false)
+		if desc {
+			return -c
+		}
+		return c
+	})
+	for i := range ks {
+		recs[i] = ks[i].rec
+	}
+}
