@@ -132,7 +132,13 @@ func (b *builder) compare(k kind, c store.Compare) (string, error) {
 			case p.Name == "userName" && p.Sub == "" && stringOp(c):
 				return b.stringColumn("r.user_name", "r.user_name_folded", c, false), nil
 			case p.Name == "emails" && p.Sub == "value" && stringOp(c):
-				return b.emailsExists(store.Compare{Path: store.Path{Name: "value"}, Op: c.Op, Value: c.Value, CaseExact: c.CaseExact})
+				// store.Lookup finds no "value" in an element that is a
+				// plain string; a value path treats it as {"value": …}.
+				inner, err := b.emailWhere(store.Compare{Path: store.Path{Name: "value"}, Op: c.Op, Value: c.Value, CaseExact: c.CaseExact})
+				if err != nil {
+					return "", err
+				}
+				return "EXISTS (SELECT 1 FROM scim_emails e WHERE e.tenant = r.tenant AND e.user_id = r.id AND e.bare = 0 AND " + inner + ")", nil
 			}
 		}
 		if k == groups {

@@ -262,16 +262,18 @@ func filterDoc(attrs map[string]any) ([]byte, error) {
 type emailRow struct {
 	value, typ *string
 	primary    *bool
+	bare       int // 1 for an element that is not an object
 }
 
 func emailRows(attrs map[string]any) []emailRow {
 	var out []emailRow
 	for _, el := range store.Lookup(attrs, store.Path{Name: "emails"}) {
+		var r emailRow
 		m, ok := el.(map[string]any)
 		if !ok {
 			m = map[string]any{"value": el}
+			r.bare = 1
 		}
-		var r emailRow
 		if s, ok := m["value"].(string); ok {
 			r.value = &s
 		}

@@ -402,10 +402,10 @@ func (t *storeTx) writeEmails(ctx context.Context, userID string, attrs map[stri
 	}
 	var args []any
 	for i, e := range rows {
-		args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary)
+		args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary, e.bare)
 	}
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?), ", len(rows)), ", ")
-	_, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary) VALUES "+values, args...)
+	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(rows)), ", ")
+	_, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary, bare) VALUES "+values, args...)
 	return err
 }
 

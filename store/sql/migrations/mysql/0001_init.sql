@@ -29,6 +29,7 @@ CREATE TABLE scim_users (
     KEY scim_users_seq (tenant, seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- bare marks an element that is a plain string rather than an object.
 CREATE TABLE scim_emails (
     tenant       VARBINARY(255) NOT NULL,
     user_id      VARBINARY(255) NOT NULL,
@@ -38,6 +39,7 @@ CREATE TABLE scim_emails (
     type         LONGBLOB,
     type_folded  LONGBLOB,
     is_primary   BOOLEAN,
+    bare         SMALLINT NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, user_id, pos),
     KEY scim_emails_value (tenant, value_folded)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

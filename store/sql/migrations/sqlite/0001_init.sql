@@ -26,6 +26,7 @@ CREATE UNIQUE INDEX scim_users_user_name ON scim_users (tenant, user_name_folded
 CREATE INDEX scim_users_external_id ON scim_users (tenant, external_id);
 CREATE INDEX scim_users_seq ON scim_users (tenant, seq);
 
+-- bare marks an element that is a plain string rather than an object.
 CREATE TABLE scim_emails (
     tenant       TEXT NOT NULL,
     user_id      TEXT NOT NULL,
@@ -35,6 +36,7 @@ CREATE TABLE scim_emails (
     type         TEXT,
     type_folded  TEXT,
     is_primary   INTEGER,
+    bare         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, user_id, pos)
 );
 CREATE INDEX scim_emails_value ON scim_emails (tenant, value_folded);
