@@ -52,6 +52,11 @@ type Store interface {
 	// its writes are applied and Update returns fn's error (re-panicking after
 	// the roll-back). Reads through the Tx see the Tx's own writes.
 	//
+	// A write that fails inside fn (ErrConflict, ErrVersionMismatch,
+	// ErrNotFound) changes nothing, and fn may go on and commit its other
+	// writes: adapters whose database aborts a transaction on a failed
+	// statement check first or use savepoints.
+	//
 	// Concurrent Updates of one tenant behave as if run one after another.
 	// An adapter that detects a serialization failure may call fn again, so
 	// fn must have no effect outside the Tx.
@@ -127,20 +132,23 @@ type Tx interface {
 	// AddMembers makes the given users members of the group. Members that
 	// are already in the group are left alone (their Display is not changed)
 	// and ids that are not users of the tenant are skipped; both are reported
-	// in the result, in the order given. When anything was added the group's
+	// in the result, in the order given. An id given twice is added once and
+	// reported as Unchanged the second time. When anything was added the group's
 	// version is incremented and its lastModified set to at. The cost is
 	// proportional to len(members), not to the size of the group. It returns
 	// ErrNotFound for an unknown group.
 	AddMembers(ctx context.Context, groupID string, members []Member, at time.Time) (MemberChange, error)
 
 	// RemoveMembers removes the users with the given ids from the group. Ids
-	// that are not members are reported in MemberChange.NotMembers and are not
-	// an error. Versions and cost work as in AddMembers.
+	// that are not members (including ids that are not users at all) are
+	// reported in MemberChange.NotMembers and are not an error. Versions and cost work as in AddMembers.
 	RemoveMembers(ctx context.Context, groupID string, userIDs []string, at time.Time) (MemberChange, error)
 
 	// ReplaceMembers makes the group's members exactly the given users (minus
 	// unknown ids, reported as skipped), applied as a difference: members in
-	// both sets are untouched. An empty list removes every member.
+	// both sets are untouched and reported as Unchanged; Removed lists the
+	// members that left, in no particular order. An empty list removes every
+	// member.
 	ReplaceMembers(ctx context.Context, groupID string, members []Member, at time.Time) (MemberChange, error)
 }
 
@@ -206,7 +214,8 @@ type Group struct {
 	// Attributes holds every SCIM attribute of the group except id, meta,
 	// schemas and members, under canonical names.
 	Attributes Attributes
-	// Members is nil unless the read asked for members.
+	// Members is nil unless the read asked for members; their order is the
+	// adapter's (callers must not rely on it).
 	Members []Member
 	Meta    Meta
 }
@@ -236,7 +245,7 @@ type GroupRef struct {
 type MemberChange struct {
 	// Added and Removed list the user ids whose membership changed.
 	Added, Removed []string
-	// Unchanged lists ids that were already members (AddMembers) .
+	// Unchanged lists ids that were already members.
 	Unchanged []string
 	// NotMembers lists ids asked to be removed that were not members.
 	NotMembers []string
@@ -253,7 +262,9 @@ type Query struct {
 	Filter Filter
 	// SortBy orders the results by this attribute; the zero Path means the
 	// adapter's own stable order (for example creation order). Resources
-	// without a value sort last when ascending. Ties keep the stable order.
+	// without a value sort last when ascending and first when descending;
+	// ties keep the stable order in both directions. Strings sort
+	// case-insensitively.
 	SortBy     Path
 	Descending bool
 	// Offset is the number of matches to skip (startIndex-1).
