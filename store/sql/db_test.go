@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -57,9 +56,14 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 }
 
+// lastSQLitePath is the file of the latest openSQLite (tests using it do
+// not run in parallel).
+var lastSQLitePath string
+
 func openSQLite(t *testing.T) *sqlstore.Store {
 	t.Helper()
-	db, err := sql.Open("sqlite", sqliteDSN(filepath.Join(t.TempDir(), "scim.db")))
+	lastSQLitePath = filepath.Join(t.TempDir(), "scim.db")
+	db, err := sql.Open("sqlite", sqliteDSN(lastSQLitePath))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +134,5 @@ func openMySQL(t *testing.T) *sqlstore.Store {
 	t.Cleanup(func() { db.Close() })
 	return migrated(t, db, sqlstore.MySQL)
 }
-
-var _ = strings.TrimSpace
 
 func sqlstoreMigrations() fs.FS { return sqlstore.Migrations() }

@@ -36,7 +36,9 @@ func evalUsers() []*store.User {
 func evalFilters() map[string]store.Filter {
 	p := func(name, sub string) store.Path { return store.Path{Name: name, Sub: sub} }
 	e := func(name string) store.Path { return store.Path{URN: ext, Name: name} }
-	c := func(path store.Path, op store.Op, v any) store.Compare { return store.Compare{Path: path, Op: op, Value: v} }
+	c := func(path store.Path, op store.Op, v any) store.Compare {
+		return store.Compare{Path: path, Op: op, Value: v}
+	}
 	x := func(path store.Path, op store.Op, v any) store.Compare {
 		return store.Compare{Path: path, Op: op, Value: v, CaseExact: true}
 	}
