@@ -96,7 +96,8 @@ func memberIDs(f store.Filter, out *[]store.Member) bool {
 }
 
 // memberValues reads member values: a list or a single one, each an object
-// with "value" (any case) and optional "display", or a bare id string.
+// with "value" (any case) and optional "display" (or "displayName", as
+// Microsoft's validator sends it), or a bare id string.
 // $ref and type are ignored.
 func memberValues(v any) ([]store.Member, *scimerr.Error) {
 	list, ok := v.([]any)
@@ -123,6 +124,12 @@ func memberValues(v any) ([]store.Member, *scimerr.Error) {
 				case strings.EqualFold(k, "display"):
 					s, _ := fv.(string)
 					m.Display = s
+				case strings.EqualFold(k, "displayName") && m.Display == "":
+					// Microsoft's validator sends displayName for display.
+					if _, hasDisplay := el["display"]; !hasDisplay {
+						s, _ := fv.(string)
+						m.Display = s
+					}
 				}
 			}
 		default:

@@ -130,7 +130,7 @@ func coerceComplex(a *schema.Attr, v any, name string) (any, *scimerr.Error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		switch v.(type) {
-		case string, float64, bool, json.Number:
+		case string:
 			vs := a.Sub("value")
 			if vs == nil {
 				return nil, invalidValue(name, "want an object, got %s", describe(v))
