@@ -1,0 +1,49 @@
+// Package scim lets a Go backend accept SCIM 2.0 provisioning (RFC 7643,
+// RFC 7644) from identity providers such as Okta, Microsoft Entra ID,
+// OneLogin, PingFederate and JumpCloud. The app mounts one http.Handler; the
+// IdP creates, updates, deactivates and deletes users and pushes groups; the
+// handler turns that traffic into calls on a store.Store.
+//
+// # Mounting
+//
+// NewHandler takes the storage, the app's RolePolicy and a Config. The
+// handler does not know the path it is mounted at:
+//
+//	tokens := scim.NewTokenSet()
+//	tokens.Add("acme", os.Getenv("ACME_SCIM_TOKEN"))
+//	h, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{Authenticator: tokens})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	http.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+//
+// # Tenants and tokens
+//
+// Every request carries a bearer token; the Authenticator resolves it to a
+// Principal whose Tenant scopes every store call, so one endpoint serves
+// every organisation of a multi-tenant app and no tenant sees another's data.
+// TokenSet keeps only SHA-256 digests of tokens.
+//
+// # Storage
+//
+// store.Store is a small interface: reads in View, atomic writes in Update.
+// store/memory is for tests and demos; store/sql persists to SQLite,
+// PostgreSQL or MySQL. An app with its own tables implements store.Store and
+// proves it with store/storetest.Run.
+//
+// # Protocol
+//
+// The handler serves /Users and /Groups (POST, GET, PUT, PATCH, DELETE,
+// POST /.search), /ServiceProviderConfig, /ResourceTypes and /Schemas.
+// Filters are parsed once, in this package, into store.Filter values that a
+// store evaluates or translates to SQL. PATCH is applied here (RFC 7644
+// §3.5.2, with the dialects of real IdPs); group membership changes reach the
+// store as incremental add/remove calls, never as a rewrite of the whole
+// member list. ETags come from store versions; If-Match is honoured.
+//
+// # Errors
+//
+// Every error response is a SCIM error (urn:ietf:params:scim:api:messages:2.0:Error)
+// with the right status and scimType. Errors the handler did not expect are
+// logged and answered as "internal error", never with their text.
+package scim

@@ -1,0 +1,430 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim/internal/schema"
+	"github.com/scimkit/scim/store"
+)
+
+const contentType = "application/scim+json"
+
+// renderUser returns the SCIM representation of u. groups is nil when the
+// caller did not load them.
+func (h *Handler) renderUser(r *request, u *store.User, groups []store.GroupRef) map[string]any {
+	doc := make(map[string]any, len(u.Attributes)+4)
+	for k, v := range u.Attributes {
+		doc[k] = v
+	}
+	doc["id"] = u.ID
+	doc["schemas"] = h.schemaList(h.users, u.Attributes)
+	doc["meta"] = h.meta(r, "User", "/Users/", u.ID, u.Meta)
+	if len(groups) > 0 {
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			list[i] = map[string]any{
+				"value":   g.ID,
+				"display": g.DisplayName,
+				"$ref":    r.base + "/Groups/" + url.PathEscape(g.ID),
+				"type":    "direct",
+			}
+		}
+		doc["groups"] = list
+	}
+	return doc
+}
+
+// renderGroup returns the SCIM representation of g; members are included
+// when g.Members was loaded.
+func (h *Handler) renderGroup(r *request, g *store.Group) map[string]any {
+	doc := make(map[string]any, len(g.Attributes)+4)
+	for k, v := range g.Attributes {
+		doc[k] = v
+	}
+	doc["id"] = g.ID
+	doc["schemas"] = []string{schema.GroupURN}
+	doc["meta"] = h.meta(r, "Group", "/Groups/", g.ID, g.Meta)
+	if g.Members != nil {
+		list := make([]any, len(g.Members))
+		for i, m := range g.Members {
+			e := map[string]any{
+				"value": m.Value,
+				"$ref":  r.base + "/Users/" + url.PathEscape(m.Value),
+				"type":  "User",
+			}
+			if m.Display != "" {
+				e["display"] = m.Display
+			}
+			list[i] = e
+		}
+		doc["members"] = list
+	}
+	return doc
+}
+
+// schemaList lists the core schema and the extensions the resource uses.
+func (h *Handler) schemaList(rt *schema.ResourceType, attrs store.Attributes) []string {
+	out := []string{rt.Core.ID}
+	for _, e := range rt.Extensions {
+		if _, ok := attrs[e.Schema.ID]; ok {
+			out = append(out, e.Schema.ID)
+		}
+	}
+	return out
+}
+
+func (h *Handler) meta(r *request, kind, endpoint, id string, m store.Meta) map[string]any {
+	return map[string]any{
+		"resourceType": kind,
+		"created":      m.Created.UTC().Format(time.RFC3339Nano),
+		"lastModified": m.LastModified.UTC().Format(time.RFC3339Nano),
+		"location":     r.base + endpoint + url.PathEscape(id),
+		"version":      etag(m.Version),
+	}
+}
+
+// etag is the entity tag of a resource version.
+func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
+
+// checkIfMatch enforces an If-Match header against the stored version.
+func checkIfMatch(r *request, kind, id string, version int64) error {
+	im := r.Header.Get("If-Match")
+	if im == "" || etagMatches(im, version) {
+		return nil
+	}
+	return &Error{Status: http.StatusPreconditionFailed,
+		Detail: kind + " " + id + " has version " + etag(version) + ", not " + im}
+}
+
+// notModified reports whether an If-None-Match header matches the version.
+func notModified(r *request, version int64) bool {
+	inm := r.Header.Get("If-None-Match")
+	return inm != "" && etagMatches(inm, version)
+}
+
+// etagMatches reports whether a list of entity tags (If-Match,
+// If-None-Match) names the version; weak and strong forms both match.
+func etagMatches(list string, version int64) bool {
+	current := etag(version)
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == current || "W/"+t == current {
+			return true
+		}
+	}
+	return false
+}
+
+// projection is the attributes / excludedAttributes selection of a request.
+type projection struct {
+	include []store.Path // nil: default set
+	exclude []store.Path
+}
+
+// parseProjection resolves the attributes and excludedAttributes lists.
+// Unknown names are ignored, as RFC 7644 §3.4.2.5 lets a server do.
+func parseProjection(rt *schema.ResourceType, attributes, excluded []string) projection {
+	var p projection
+	resolve := func(list []string) []store.Path {
+		var out []store.Path
+		for _, item := range list {
+			for _, name := range strings.Split(item, ",") {
+				name = stripValueFilter(strings.TrimSpace(name))
+				if name == "" {
+					continue
+				}
+				if res, err := rt.Resolve(name); err == nil {
+					out = append(out, res.Path)
+				} else if urn, ok := rt.IsSchemaURN(name); ok {
+					out = append(out, store.Path{Name: urn})
+				}
+			}
+		}
+		return out
+	}
+	if len(attributes) > 0 {
+		p.include = resolve(attributes)
+		if p.include == nil {
+			p.include = []store.Path{}
+		}
+	}
+	p.exclude = resolve(excluded)
+	return p
+}
+
+// stripValueFilter drops a value filter from an attribute name:
+// "emails[type eq \"work\"].value" → "emails.value". RFC 7644 §3.10 has no
+// filters in attributes, but clients send them; the attribute is returned
+// whole.
+func stripValueFilter(name string) string {
+	open := strings.IndexByte(name, '[')
+	if open < 0 {
+		return name
+	}
+	end := strings.LastIndexByte(name, ']')
+	if end < open {
+		return name[:open]
+	}
+	return name[:open] + name[end+1:]
+}
+
+// wants reports whether the top-level core attribute name is returned.
+func (p projection) wants(name string) bool {
+	if p.include != nil {
+		for _, q := range p.include {
+			if q.URN == "" && q.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, q := range p.exclude {
+		if q.URN == "" && q.Name == name && q.Sub == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// apply trims a rendered resource to the projection. id and schemas are
+// always returned (RFC 7643 §7, returned "always").
+func (p projection) apply(doc map[string]any) map[string]any {
+	if p.include != nil {
+		out := map[string]any{"id": doc["id"], "schemas": doc["schemas"]}
+		for _, q := range p.include {
+			copyPath(out, doc, q)
+		}
+		return out
+	}
+	for _, q := range p.exclude {
+		if q.URN == "" && (q.Name == "id" || q.Name == "schemas") {
+			continue
+		}
+		removePath(doc, q)
+	}
+	return doc
+}
+
+// container returns the map holding q's attribute: doc itself, or the
+// extension map under q.URN.
+func container(doc map[string]any, q store.Path) (map[string]any, bool) {
+	if q.URN == "" {
+		return doc, true
+	}
+	m, ok := doc[q.URN].(map[string]any)
+	return m, ok
+}
+
+func copyPath(dst, src map[string]any, q store.Path) {
+	from, ok := container(src, q)
+	if !ok {
+		return
+	}
+	if q.URN == "" && q.Sub == "" {
+		if v, ok := from[q.Name]; ok {
+			// A path naming an extension URN copies the whole extension.
+			dst[q.Name] = v
+		}
+		return
+	}
+	to := dst
+	if q.URN != "" {
+		m, ok := dst[q.URN].(map[string]any)
+		if !ok {
+			m = map[string]any{}
+			dst[q.URN] = m
+		}
+		to = m
+	}
+	v, ok := from[q.Name]
+	if !ok {
+		return
+	}
+	if q.Sub == "" {
+		to[q.Name] = v
+		return
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		if sv, ok := v[q.Sub]; ok {
+			m, _ := to[q.Name].(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+			}
+			m[q.Sub] = sv
+			to[q.Name] = m
+		}
+	case []any:
+		// Keep the selected sub-attribute of every element; merge with
+		// sub-attributes already copied.
+		prev, _ := to[q.Name].([]any)
+		out := make([]any, len(v))
+		for i, el := range v {
+			m := map[string]any{}
+			if i < len(prev) {
+				if pm, ok := prev[i].(map[string]any); ok {
+					m = pm
+				}
+			}
+			if em, ok := el.(map[string]any); ok {
+				if sv, ok := em[q.Sub]; ok {
+					m[q.Sub] = sv
+				}
+			}
+			out[i] = m
+		}
+		to[q.Name] = out
+	}
+}
+
+func removePath(doc map[string]any, q store.Path) {
+	if q.URN == "" && q.Sub == "" {
+		delete(doc, q.Name)
+		return
+	}
+	from, ok := container(doc, q)
+	if !ok {
+		return
+	}
+	if q.Sub == "" {
+		delete(from, q.Name)
+		return
+	}
+	switch v := from[q.Name].(type) {
+	case map[string]any:
+		c := make(map[string]any, len(v))
+		for k, x := range v {
+			if k != q.Sub {
+				c[k] = x
+			}
+		}
+		from[q.Name] = c
+	case []any:
+		out := make([]any, len(v))
+		for i, el := range v {
+			if em, ok := el.(map[string]any); ok {
+				c := make(map[string]any, len(em))
+				for k, x := range em {
+					if k != q.Sub {
+						c[k] = x
+					}
+				}
+				out[i] = c
+			} else {
+				out[i] = el
+			}
+		}
+		from[q.Name] = out
+	}
+}
+
+// writeJSON writes v as a SCIM response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Values come from decoded JSON and our own types; this would be
+		// a bug, never client input.
+		writeError(w, errInternal)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeError writes a SCIM error response.
+func writeError(w http.ResponseWriter, e *Error) {
+	body := map[string]any{
+		"schemas": []string{schema.ErrorURN},
+		"status":  strconv.Itoa(e.Status),
+		"detail":  e.Detail,
+	}
+	if e.ScimType != "" {
+		body["scimType"] = e.ScimType
+	}
+	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "5")
+		}
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+}
+
+// fail answers err: a SCIM error as it is, a store error through the one
+// mapping table, anything else as an internal error that is logged.
+func (h *Handler) fail(w http.ResponseWriter, r *request, err error, kind, id string) {
+	e, internal := toSCIM(err, kind, id)
+	if internal {
+		h.log.Error("scim: request failed", "method", r.Method, "path", r.URL.Path,
+			"tenant", r.principal.Tenant, "err", err)
+	}
+	writeError(w, e)
+}
+
+// readBody reads the request body within the configured limit.
+func readBody(r *request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge,
+				Detail: "request body exceeds " + strconv.FormatInt(mbe.Limit, 10) + " bytes"}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "could not read request body"}
+	}
+	return b, nil
+}
+
+// decodeObject reads the body as one JSON object, numbers kept exact.
+func decodeObject(r *request) (map[string]any, error) {
+	b, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(b)
+}
+
+func parseObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if err == io.EOF {
+			return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
+		}
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is not valid JSON: " + jsonErrorDetail(err)}
+	}
+	if dec.More() {
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body has data after the JSON object"}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body must be a JSON object"}
+	}
+	return m, nil
+}
+
+// jsonErrorDetail describes a JSON syntax error without echoing input.
+func jsonErrorDetail(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	}
+	return "malformed JSON"
+}

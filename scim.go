@@ -1,0 +1,376 @@
+package scim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim/internal/schema"
+	"github.com/scimkit/scim/store"
+)
+
+// Config holds the optional settings of a Handler. The zero value is
+// usable except for Authenticator, which is required.
+type Config struct {
+	// Authenticator resolves bearer tokens to tenants. Required; use a
+	// TokenSet or the app's own implementation.
+	Authenticator Authenticator
+
+	// Logger receives one line per request (method, path, status, latency,
+	// tenant, client) and internal errors. Default: slog.Default().
+	Logger *slog.Logger
+
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+
+	// NewID generates resource ids. Default: random time-ordered UUIDs
+	// (version 7), which keep SQL indexes compact.
+	NewID func() string
+
+	// BaseURL is the absolute URL the handler is reached at, such as
+	// "https://app.example.com/scim/v2", used in Location headers and
+	// meta.location. Default: derived from each request (its Host, its
+	// scheme or X-Forwarded-Proto, and the prefix stripped before the
+	// handler).
+	BaseURL string
+
+	// MaxPageSize caps count on list requests. Default 100.
+	MaxPageSize int
+
+	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+
+	// UserPatchNoContent answers a successful PATCH of a user with 204 No
+	// Content instead of 200 and the user. Both are allowed by RFC 7644
+	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.
+	// PATCH of a group always answers 204, so that a large group is never
+	// loaded to answer a membership change.
+	UserPatchNoContent bool
+}
+
+// Handler serves the SCIM 2.0 protocol (RFC 7644) for users and groups. It
+// is unaware of the path it is mounted at: strip the prefix with
+// http.StripPrefix, for example
+//
+//	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+//
+// A Handler keeps no state between requests beyond its configuration, so
+// several instances over one Store behave as one.
+type Handler struct {
+	store  store.Store
+	policy RolePolicy
+	cfg    Config
+	log    *slog.Logger
+	users  *schema.ResourceType
+	groups *schema.ResourceType
+	disco  discovery
+}
+
+// NewHandler returns a Handler serving st under the role policy, configured
+// by cfg. It reports an error for an invalid policy or configuration.
+func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error) {
+	if st == nil {
+		return nil, errors.New("scim: store is nil")
+	}
+	if cfg.Authenticator == nil {
+		return nil, errors.New("scim: Config.Authenticator is required (use NewTokenSet or your own)")
+	}
+	if err := policy.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxPageSize < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("scim: Config.MaxPageSize and MaxBodyBytes must not be negative")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = newUUIDv7
+	}
+	if cfg.MaxPageSize == 0 {
+		cfg.MaxPageSize = 100
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+
+	var extraCore []*schema.Attr
+	var extensions []*schema.Schema
+	if policy.enabled() {
+		extraCore = append(extraCore, policy.attr())
+		if ext := policy.extension(); ext != nil {
+			extensions = append(extensions, ext)
+		}
+	}
+	h := &Handler{
+		store:  st,
+		policy: policy,
+		cfg:    cfg,
+		log:    cfg.Logger,
+		users:  schema.NewUser(extraCore, extensions...),
+		groups: schema.NewGroup(),
+	}
+	var err error
+	if h.disco, err = newDiscovery(h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// request carries what one request needs across the handler's methods.
+type request struct {
+	*http.Request
+	principal Principal
+	base      string // absolute URL of the handler's root, no trailing slash
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	req := &request{Request: r}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.Error("scim: panic serving request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				writeError(sw, errInternal)
+			}
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "scim request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status()),
+			slog.Duration("latency", time.Since(start)),
+			slog.String("tenant", req.principal.Tenant),
+			slog.String("token", req.principal.TokenID),
+			slog.String("client", clientName(r.UserAgent())),
+		)
+	}()
+
+	token, ok := bearerToken(r)
+	if !ok {
+		h.unauthorized(sw, "missing bearer token")
+		return
+	}
+	p, err := h.cfg.Authenticator.Authenticate(r.Context(), token)
+	switch {
+	case errors.Is(err, ErrUnauthenticated):
+		h.unauthorized(sw, "invalid bearer token")
+		return
+	case err != nil:
+		h.log.Error("scim: authenticator failed", "err", err)
+		writeError(sw, &Error{Status: http.StatusServiceUnavailable, Detail: "authentication temporarily unavailable; retry later"})
+		return
+	}
+	req.principal = p
+	req.base = h.baseURL(r)
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
+	}
+	h.route(sw, req)
+}
+
+// route dispatches on the path: /Users, /Groups, discovery endpoints.
+func (h *Handler) route(w http.ResponseWriter, r *request) {
+	path := strings.Trim(r.URL.Path, "/")
+	first, rest, _ := strings.Cut(path, "/")
+	switch {
+	case strings.EqualFold(first, "Users"):
+		h.routeResource(w, r, rest, h.users)
+	case strings.EqualFold(first, "Groups"):
+		h.routeResource(w, r, rest, h.groups)
+	case strings.EqualFold(first, "ServiceProviderConfig") && rest == "":
+		if allow(w, r, http.MethodGet) {
+			h.disco.serviceProviderConfig(w, r)
+		}
+	case strings.EqualFold(first, "ResourceTypes"):
+		if allow(w, r, http.MethodGet) {
+			h.disco.resourceTypes(w, r, rest)
+		}
+	case strings.EqualFold(first, "Schemas"):
+		if allow(w, r, http.MethodGet) {
+			h.disco.schemas(w, r, rest)
+		}
+	case strings.EqualFold(first, "Me") || (first == "" || first == ".search"):
+		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + first + " is not supported; use /Users and /Groups"})
+	default:
+		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no endpoint at /" + path})
+	}
+}
+
+func (h *Handler) routeResource(w http.ResponseWriter, r *request, rest string, rt *schema.ResourceType) {
+	create, get, put, patch, del := h.createUser, h.getUser, h.replaceUser, h.patchUser, h.deleteUser
+	if rt == h.groups {
+		create, get, put, patch, del = h.createGroup, h.getGroup, h.replaceGroup, h.patchGroup, h.deleteGroup
+	}
+	switch {
+	case rest == "":
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			h.list(w, r, rt, queryParams(r.URL.Query()))
+		case http.MethodPost:
+			create(w, r)
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodPost)
+		}
+	case rest == ".search":
+		if allow(w, r, http.MethodPost) {
+			h.search(w, r, rt)
+		}
+	case strings.Contains(rest, "/"):
+		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no endpoint at " + r.URL.Path})
+	default:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			get(w, r, rest)
+		case http.MethodPut:
+			put(w, r, rest)
+		case http.MethodPatch:
+			patch(w, r, rest)
+		case http.MethodDelete:
+			del(w, r, rest)
+		default:
+			methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
+		}
+	}
+}
+
+func allow(w http.ResponseWriter, r *request, method string) bool {
+	if r.Method == method || (method == http.MethodGet && r.Method == http.MethodHead) {
+		return true
+	}
+	methodNotAllowed(w, method)
+	return false
+}
+
+func methodNotAllowed(w http.ResponseWriter, methods ...string) {
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, &Error{Status: http.StatusMethodNotAllowed, Detail: "method not allowed; use " + strings.Join(methods, ", ")})
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="scim"`)
+	writeError(w, &Error{Status: http.StatusUnauthorized, Detail: detail})
+}
+
+// bearerToken returns the token of an "Authorization: Bearer …" header.
+// The scheme is case-insensitive (RFC 7235).
+func bearerToken(r *http.Request) (string, bool) {
+	auth := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(auth, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// baseURL returns the absolute URL of the handler's root for r.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.cfg.BaseURL != "" {
+		return h.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	} else if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	// http.StripPrefix leaves the original path in RequestURI: what it
+	// stripped is the mount prefix.
+	prefix := ""
+	if orig, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasSuffix(orig, r.URL.Path) {
+		prefix = strings.TrimSuffix(orig, r.URL.Path)
+	}
+	return scheme + "://" + r.Host + strings.TrimRight(prefix, "/")
+}
+
+// clientName names the identity provider from its User-Agent, for logs.
+func clientName(ua string) string {
+	l := strings.ToLower(ua)
+	switch {
+	case strings.Contains(l, "okta"):
+		return "okta"
+	case strings.Contains(l, "azure") || strings.Contains(l, "microsoft") || strings.Contains(l, "entra"):
+		return "entra"
+	case strings.Contains(l, "onelogin"):
+		return "onelogin"
+	case strings.Contains(l, "ping"):
+		return "pingfederate"
+	case strings.Contains(l, "jumpcloud"):
+		return "jumpcloud"
+	case strings.Contains(l, "rippling"):
+		return "rippling"
+	case strings.Contains(l, "workos"):
+		return "workos"
+	}
+	return "other"
+}
+
+// statusWriter records the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newUUIDv7 returns a random, time-ordered UUID (RFC 9562 version 7).
+func newUUIDv7() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("scim: crypto/rand failed: " + err.Error())
+	}
+	ms := uint64(time.Now().UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
