@@ -1,0 +1,214 @@
+// Command server is the scimkit demo backend: an experimentation platform
+// whose users and teams an identity provider manages over SCIM 2.0.
+//
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db | memory | postgres://… | mysql://…]
+//	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
+//	                         [-user-patch-204]
+//
+// It serves SCIM at http://ADDR/scim/v2. Roles: viewer, experiment_editor,
+// data_owner, admin (and owner, never assignable through SCIM), carried in
+// the memberRole attribute (top-level, or in the extension
+// urn:ietf:params:scim:schemas:extension:scimkit:2.0:User); the keyword
+// "default" keeps a user's role; the org default role is viewer.
+//
+// -owner seeds, in every tenant, the org owner as an existing app user;
+// -existing seeds other existing users that provisioning links by email.
+// Without -token (or SCIM_TOKEN) it creates a token and prints it.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store"
+)
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// Demo app constants (DESIGN.md, "The demo backend").
+const (
+	defaultTenant = "default"
+	ownerRole     = "owner"
+	extensionURN  = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
+)
+
+// rolePolicy is the demo app's role policy.
+var rolePolicy = scim.RolePolicy{
+	Attribute:    "memberRole",
+	ExtensionURN: extensionURN,
+	Values:       []string{"viewer", "experiment_editor", "data_owner", "admin"},
+	Default:      "viewer",
+	Keep:         "default",
+}
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	db := fs.String("db", defaultDB, "storage: a SQLite file, memory, postgres://… or mysql://…")
+	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
+	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
+	var tokens, existing multiFlag
+	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
+	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	auth := scim.NewTokenSet()
+	tenants := map[string]bool{}
+	if env := os.Getenv("SCIM_TOKEN"); env != "" {
+		tokens = append(tokens, env)
+	}
+	for _, t := range tokens {
+		tenant, token, ok := strings.Cut(t, "=")
+		if !ok {
+			tenant, token = defaultTenant, t
+		}
+		if tenant == "" || token == "" {
+			return fmt.Errorf("invalid -token %q: want TOKEN or TENANT=TOKEN", t)
+		}
+		auth.Add(tenant, token)
+		tenants[tenant] = true
+	}
+	if len(tenants) == 0 {
+		token := newToken()
+		auth.Add(defaultTenant, token)
+		tenants[defaultTenant] = true
+		fmt.Fprintf(stdout, "SCIM token for tenant %q: %s\n", defaultTenant, token)
+	}
+
+	st, closeStore, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	names := make([]string, 0, len(tenants))
+	for t := range tenants {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	for _, tenant := range names {
+		if err := seed(ctx, st, tenant, *owner, existing); err != nil {
+			return fmt.Errorf("seed tenant %s: %w", tenant, err)
+		}
+	}
+
+	h, err := scim.NewHandler(st, rolePolicy, scim.Config{
+		Authenticator: auth, Logger: logger, UserPatchNoContent: *patch204,
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "scimkit demo stopped")
+	return nil
+}
+
+// seed creates the owner and the existing users of one tenant, unless they
+// are already there (a persistent store keeps them across restarts). They
+// are app users, not SCIM-managed, until an IdP provisions the same email.
+func seed(ctx context.Context, st store.Store, tenant, owner string, existing []string) error {
+	type person struct{ email, role string }
+	var people []person
+	if owner != "" {
+		people = append(people, person{owner, ownerRole})
+	}
+	for _, e := range existing {
+		people = append(people, person{e, rolePolicy.Default})
+	}
+	now := time.Now().UTC()
+	return st.Update(ctx, tenant, func(tx store.Tx) error {
+		for _, p := range people {
+			if _, err := tx.UserByUserName(ctx, p.email); err == nil {
+				continue
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			local, _, _ := strings.Cut(p.email, "@")
+			u := store.User{
+				ID: "app-" + newID(),
+				Attributes: store.Attributes{
+					"userName":    p.email,
+					"displayName": local,
+					"active":      true,
+					"emails":      []any{map[string]any{"value": p.email, "type": "work", "primary": true}},
+					"memberRole":  p.role,
+				},
+				Managed: false,
+				Meta:    store.Meta{Created: now, LastModified: now},
+			}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return fmt.Errorf("seed %s: %w", p.email, err)
+			}
+		}
+		return nil
+	})
+}
+
+func newToken() string { return "scim_" + newID() + newID() }
+
+func newID() string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
