@@ -44,7 +44,12 @@ type testServer struct {
 
 func newTestServer(t *testing.T, cfg scim.Config) *testServer {
 	t.Helper()
-	st := memory.New()
+	return newTestServerWith(t, memory.New(), cfg)
+}
+
+// newTestServerWith is newTestServer over the given store.
+func newTestServerWith(t *testing.T, st store.Store, cfg scim.Config) *testServer {
+	t.Helper()
 	tokens := scim.NewTokenSet()
 	tokens.Add("acme", tokenAcme)
 	tokens.Add("other", tokenOther)
