@@ -60,6 +60,8 @@ type Store struct {
 	// writer per database anyway; waiting here is fairer than spinning on
 	// SQLITE_BUSY.
 	writeMu sync.Mutex
+
+	cursors cursorCache // see page.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -163,8 +165,11 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 	if err := s.lockTenant(ctx, tx, tenant); err != nil {
 		return err
 	}
-	t := &storeTx{reader: reader{s: s, q: tx, tenant: tenant}}
+	t := &storeTx{reader: reader{s: s, q: tx, tenant: tenant, pending: &tenantCounts{}}}
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.flushCounts(ctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

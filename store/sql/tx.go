@@ -24,6 +24,9 @@ type reader struct {
 	s      *Store
 	q      queryer
 	tenant string
+	// pending holds the counter changes of a read-write transaction, not
+	// yet written to scim_tenants; nil in a read-only transaction.
+	pending *tenantCounts
 }
 
 // storeTx implements store.Tx within one transaction.
@@ -123,46 +126,6 @@ func (r *reader) UserByUserName(ctx context.Context, userName string) (store.Use
 	return r.oneUser(ctx, "r.user_name_folded = ?", fold(userName))
 }
 
-// page runs the count and the page query of a list and returns the seqs of
-// the page's rows in order.
-func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64, error) {
-	table := "scim_users"
-	if k == groups {
-		table = "scim_groups"
-	}
-	b := &builder{d: r.s.dialect}
-	tenantArg := b.bind(r.tenant)
-	cond, err := b.where(k, q.Filter)
-	if err != nil {
-		return 0, nil, err
-	}
-	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg + " AND " + cond
-	var total int
-	if err := r.q.QueryRowContext(ctx, "SELECT COUNT(*)"+where, b.args...).Scan(&total); err != nil {
-		return 0, nil, r.s.wrap("count", err)
-	}
-	if q.Limit <= 0 || q.Offset >= total {
-		return total, nil, nil
-	}
-	offset := max(q.Offset, 0)
-	order := b.orderBy(k, q.SortBy, q.Descending)
-	sqlText := "SELECT r.seq" + where + " ORDER BY " + order + " LIMIT " + b.bind(q.Limit) + " OFFSET " + b.bind(offset)
-	rows, err := r.q.QueryContext(ctx, sqlText, b.args...)
-	if err != nil {
-		return 0, nil, r.s.wrap("list", err)
-	}
-	defer rows.Close()
-	var seqs []int64
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return 0, nil, r.s.wrap("list", err)
-		}
-		seqs = append(seqs, seq)
-	}
-	return total, seqs, r.s.wrap("list", rows.Err())
-}
-
 // inList returns "(?, ?, …)" for n values.
 func inList(n int) string {
 	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
@@ -176,6 +139,34 @@ func anys[T any](xs []T) []any {
 	return out
 }
 
+// rowsBySeq reads the rows with the given seqs, in chunks that stay under
+// the engines' limits on bound parameters; query ends in "IN ".
+func rowsBySeq[T any](ctx context.Context, r *reader, op, query string, seqs []int64, scan func(scanner) (int64, T, error)) (map[int64]T, error) {
+	out := make(map[int64]T, len(seqs))
+	for len(seqs) > 0 {
+		chunk := seqs[:min(len(seqs), 500)]
+		seqs = seqs[len(chunk):]
+		rows, err := r.query(ctx, op, query+inList(len(chunk)), anys(chunk)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			seq, v, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return nil, r.s.wrap(op, err)
+			}
+			out[seq] = v
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, r.s.wrap(op, err)
+		}
+	}
+	return out, nil
+}
+
 // ListUsers implements store.Reader.
 func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
 	total, seqs, err := r.page(ctx, users, q)
@@ -186,21 +177,9 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 	if len(seqs) == 0 {
 		return out, nil
 	}
-	rows, err := r.query(ctx, "list users", "SELECT "+userColumns+" FROM scim_users r WHERE r.seq IN "+inList(len(seqs)), anys(seqs)...)
+	bySeq, err := rowsBySeq(ctx, r, "list users", "SELECT "+userColumns+" FROM scim_users r WHERE r.seq IN ", seqs, scanUser)
 	if err != nil {
 		return store.UserPage{}, err
-	}
-	defer rows.Close()
-	bySeq := map[int64]store.User{}
-	for rows.Next() {
-		seq, u, err := scanUser(rows)
-		if err != nil {
-			return store.UserPage{}, r.s.wrap("list users", err)
-		}
-		bySeq[seq] = u
-	}
-	if err := rows.Err(); err != nil {
-		return store.UserPage{}, r.s.wrap("list users", err)
 	}
 	for _, seq := range seqs {
 		if u, ok := bySeq[seq]; ok {
@@ -276,23 +255,9 @@ func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage
 	if len(seqs) == 0 {
 		return out, nil
 	}
-	rows, err := r.query(ctx, "list groups", "SELECT "+groupColumns+" FROM scim_groups r WHERE r.seq IN "+inList(len(seqs)), anys(seqs)...)
+	bySeq, err := rowsBySeq(ctx, r, "list groups", "SELECT "+groupColumns+" FROM scim_groups r WHERE r.seq IN ", seqs, scanGroup)
 	if err != nil {
 		return store.GroupPage{}, err
-	}
-	bySeq := map[int64]store.Group{}
-	for rows.Next() {
-		seq, g, err := scanGroup(rows)
-		if err != nil {
-			rows.Close()
-			return store.GroupPage{}, r.s.wrap("list groups", err)
-		}
-		bySeq[seq] = g
-	}
-	err = rows.Err()
-	rows.Close()
-	if err != nil {
-		return store.GroupPage{}, r.s.wrap("list groups", err)
 	}
 	var ids []string
 	for _, seq := range seqs {
@@ -386,6 +351,7 @@ func (t *storeTx) CreateUser(ctx context.Context, u *store.User) error {
 	if err := t.writeEmails(ctx, u.ID, u.Attributes, false); err != nil {
 		return err
 	}
+	t.pending.users++
 	u.Meta.Version = 1
 	return nil
 }
@@ -478,6 +444,8 @@ func (t *storeTx) DeleteUser(ctx context.Context, id string) error {
 			return err
 		}
 	}
+	t.pending.users--
+	t.pending.userDeletes++
 	return nil
 }
 
@@ -501,6 +469,7 @@ func (t *storeTx) CreateGroup(ctx context.Context, g *store.Group) error {
 	if err != nil {
 		return err
 	}
+	t.pending.groups++
 	g.Meta.Version = 1
 	return nil
 }
@@ -550,8 +519,12 @@ func (t *storeTx) DeleteGroup(ctx context.Context, id string) error {
 	if _, err := t.exec(ctx, "delete group", "DELETE FROM scim_members WHERE tenant = ? AND group_id = ?", t.tenant, id); err != nil {
 		return err
 	}
-	_, err := t.exec(ctx, "delete group", "DELETE FROM scim_groups WHERE tenant = ? AND id = ?", t.tenant, id)
-	return err
+	if _, err := t.exec(ctx, "delete group", "DELETE FROM scim_groups WHERE tenant = ? AND id = ?", t.tenant, id); err != nil {
+		return err
+	}
+	t.pending.groups--
+	t.pending.groupDeletes++
+	return nil
 }
 
 // chunkSize bounds the number of ids in one IN list or multi-row INSERT.

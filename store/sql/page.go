@@ -1,0 +1,220 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+
+	"github.com/scimkit/scim/store"
+)
+
+// Paging without O(N²) walks.
+//
+// An identity provider imports a tenant by walking its users page by page
+// (startIndex 1, 101, 201, …). With LIMIT/OFFSET and a COUNT(*) per page,
+// each page costs the number of rows before it, and a walk of N users
+// costs O(N²). Two things keep an unfiltered walk in the Store's own order
+// (seq) linear:
+//
+//   - The total comes from per-tenant counters in scim_tenants (user_count,
+//     group_count), which every write keeps in its own transaction.
+//   - A cursor cache remembers, per tenant and kind, where recently served
+//     pages ended: "the first n resources are those with seq <= s". The
+//     next page at offset n seeks seq > s instead of skipping n rows.
+//
+// A remembered position stays true as long as no resource of the tenant
+// was deleted: writers of a tenant are serialised (see Store.Update), so
+// each new row gets a larger seq than every committed one and never lands
+// before a remembered position, and updates do not move rows. Deletions
+// are counted (user_deletes, group_deletes); a position is used only when
+// the count read in the same snapshot as the page equals the count it was
+// remembered under, else the page falls back to OFFSET. Positions are
+// remembered only from read-only transactions (View), which see committed
+// data, never from an Update that might roll back.
+
+// tenantCounts is one tenant's row of counters.
+type tenantCounts struct {
+	users, groups             int64
+	userDeletes, groupDeletes int64
+}
+
+func (c tenantCounts) of(k kind) (count, deletes int64) {
+	if k == groups {
+		return c.groups, c.groupDeletes
+	}
+	return c.users, c.userDeletes
+}
+
+// counts reads the tenant's counters, plus the changes of the running
+// transaction that are not flushed yet.
+func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
+	var c tenantCounts
+	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes FROM scim_tenants WHERE name = ?"), r.tenant).
+		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return c, r.s.wrap("count", err)
+	}
+	if p := r.pending; p != nil {
+		c.users += p.users
+		c.groups += p.groups
+		c.userDeletes += p.userDeletes
+		c.groupDeletes += p.groupDeletes
+	}
+	return c, nil
+}
+
+// flushCounts writes the transaction's counter changes to the tenant's row,
+// which the transaction has locked.
+func (t *storeTx) flushCounts(ctx context.Context) error {
+	p := t.pending
+	if *p == (tenantCounts{}) {
+		return nil
+	}
+	_, err := t.exec(ctx, "update counters",
+		"UPDATE scim_tenants SET user_count = user_count + ?, group_count = group_count + ?, user_deletes = user_deletes + ?, group_deletes = group_deletes + ? WHERE name = ?",
+		p.users, p.groups, p.userDeletes, p.groupDeletes, t.tenant)
+	return err
+}
+
+// page runs the count and the page query of a list and returns the seqs of
+// the page's rows in order.
+func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64, error) {
+	table := "scim_users"
+	if k == groups {
+		table = "scim_groups"
+	}
+	b := &builder{d: r.s.dialect}
+	tenantArg := b.bind(r.tenant)
+	cond, err := b.where(k, q.Filter)
+	if err != nil {
+		return 0, nil, err
+	}
+	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg + " AND " + cond
+
+	var total int
+	// Only a list of every resource of the tenant has its total in the
+	// counters; judged on the final condition, so that any selection added
+	// to it turns this path off.
+	plain := cond == sqlTrue
+	var deletes int64
+	if plain {
+		c, err := r.counts(ctx)
+		if err != nil {
+			return 0, nil, err
+		}
+		n, d := c.of(k)
+		total, deletes = int(n), d
+	} else if err := r.q.QueryRowContext(ctx, "SELECT COUNT(*)"+where, b.args...).Scan(&total); err != nil {
+		return 0, nil, r.s.wrap("count", err)
+	}
+	if q.Limit <= 0 || q.Offset >= total {
+		return total, nil, nil
+	}
+	offset := max(q.Offset, 0)
+
+	// The cursor cache serves the Store's own order, unfiltered, in
+	// read-only transactions.
+	cacheable := plain && q.SortBy.IsZero() && r.pending == nil
+	key := cursorKey{tenant: r.tenant, kind: k}
+	if cacheable {
+		if from, ok := r.s.cursors.find(key, deletes, offset); ok {
+			where += " AND r.seq > " + b.bind(from.seq)
+			offset -= from.offset
+		}
+	}
+	order := b.orderBy(k, q.SortBy, q.Descending)
+	sqlText := "SELECT r.seq" + where + " ORDER BY " + order + " LIMIT " + b.bind(q.Limit)
+	if offset > 0 {
+		sqlText += " OFFSET " + b.bind(offset)
+	}
+	rows, err := r.q.QueryContext(ctx, sqlText, b.args...)
+	if err != nil {
+		return 0, nil, r.s.wrap("list", err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return 0, nil, r.s.wrap("list", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, r.s.wrap("list", err)
+	}
+	if cacheable && len(seqs) > 0 {
+		r.s.cursors.remember(key, cursor{deletes: deletes, offset: max(q.Offset, 0) + len(seqs), seq: seqs[len(seqs)-1]})
+	}
+	return total, seqs, nil
+}
+
+// cursorKey names one list whose positions are remembered.
+type cursorKey struct {
+	tenant string
+	kind   kind
+}
+
+// cursor says that, while the tenant's deletion count is deletes, the
+// first offset resources (in seq order) are those with seq <= seq.
+type cursor struct {
+	deletes int64
+	offset  int
+	seq     int64
+}
+
+// Bounds of the cursor cache: a few positions per list (walks of several
+// clients at once), for a bounded number of tenants.
+const (
+	cursorsPerKey = 8
+	cursorKeys    = 4096
+)
+
+// cursorCache remembers recent page ends; it is safe for concurrent use.
+type cursorCache struct {
+	mu sync.Mutex
+	m  map[cursorKey][]cursor // most recent first
+}
+
+// find returns the remembered position nearest below offset that is valid
+// under the given deletion count.
+func (c *cursorCache) find(key cursorKey, deletes int64, offset int) (cursor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var best cursor
+	found := false
+	for _, cur := range c.m[key] {
+		if cur.deletes == deletes && cur.offset <= offset && (!found || cur.offset > best.offset) {
+			best, found = cur, true
+		}
+	}
+	return best, found
+}
+
+// remember records a page end, dropping positions made stale by deletions.
+func (c *cursorCache) remember(key cursorKey, cur cursor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[cursorKey][]cursor{}
+	}
+	old, ok := c.m[key]
+	if !ok && len(c.m) >= cursorKeys {
+		for k := range c.m { // evict an arbitrary list
+			delete(c.m, k)
+			break
+		}
+	}
+	list := make([]cursor, 0, cursorsPerKey)
+	list = append(list, cur)
+	for _, o := range old {
+		if len(list) == cursorsPerKey {
+			break
+		}
+		if o.deletes == cur.deletes && o.offset != cur.offset {
+			list = append(list, o)
+		}
+	}
+	c.m[key] = list
+}
