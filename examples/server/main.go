@@ -77,6 +77,9 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
 	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h: the usage is printed; not a failure
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -134,6 +137,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 
+	// Catch the signals before announcing the address: a tool that sends
+	// SIGTERM as soon as it reads the line must get a clean stop.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -141,8 +148,6 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
