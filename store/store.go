@@ -102,7 +102,8 @@ type Tx interface {
 	CreateUser(ctx context.Context, u *User) error
 
 	// UpdateUser replaces the stored user with the same id: attributes,
-	// Managed and Meta.LastModified (Meta.Created is kept). u.Meta.Version
+	// Role, Managed, ManagedBy, Linked and Meta.LastModified (Meta.Created is
+	// kept). u.Meta.Version
 	// must equal the stored version, or it returns ErrVersionMismatch; on
 	// success the stored version and u.Meta.Version are incremented by one.
 	// It returns ErrNotFound for an unknown id and ErrConflict when the new
@@ -173,11 +174,21 @@ type User struct {
 	// Attributes holds every SCIM attribute of the user except id, meta,
 	// schemas, groups and password, under canonical names.
 	Attributes Attributes
+	// Role is the user's role in the org as the app knows it: the value the
+	// handler's role policy resolved (also present in Attributes under the
+	// role attribute, for filters). "" when the app declares no role.
+	Role string
 	// Managed reports whether the user is managed through SCIM: created by
 	// an identity provider, or an existing app user linked to one. The app
 	// uses it to lock the user's profile in its own UI.
 	Managed bool
-	Meta    Meta
+	// ManagedBy names the identity-provider connection that manages the
+	// user (the Principal's connection); "" when not managed.
+	ManagedBy string
+	// Linked reports that the user existed in the app before an identity
+	// provider adopted it, rather than being created through SCIM.
+	Linked bool
+	Meta   Meta
 }
 
 // UserName returns the user's userName attribute, or "".
@@ -274,6 +285,9 @@ type Query struct {
 	Limit int
 	// WithMembers loads group members (ListGroups only).
 	WithMembers bool
+	// ManagedOnly selects only users with Managed set (ListUsers only), for
+	// apps that hide their own users from the identity provider's import.
+	ManagedOnly bool
 }
 
 // UserPage is one page of users and the total number of matches.

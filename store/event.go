@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// EventType names a state change of a tenant's users or groups.
+type EventType string
+
+// The events the handler reports.
+const (
+	UserProvisioned   EventType = "user.provisioned"   // created through SCIM
+	UserLinked        EventType = "user.linked"        // an existing app user adopted by the IdP
+	UserUpdated       EventType = "user.updated"       // attributes changed
+	UserRoleChanged   EventType = "user.role_changed"  // the resolved role changed
+	UserDeactivated   EventType = "user.deactivated"   // active became false
+	UserReactivated   EventType = "user.reactivated"   // active became true
+	UserDeprovisioned EventType = "user.deprovisioned" // deleted: the user left the org
+	GroupCreated      EventType = "group.created"
+	GroupRenamed      EventType = "group.renamed"
+	GroupUpdated      EventType = "group.updated" // attributes other than displayName changed
+	GroupDeleted      EventType = "group.deleted"
+	MembersAdded      EventType = "group.members_added"
+	MembersRemoved    EventType = "group.members_removed"
+	MembersSkipped    EventType = "group.members_skipped"  // ids that are not provisioned users of the tenant
+	ProtectedRefused  EventType = "user.protected_refused" // a change to a protected user was refused
+)
+
+// Event is one state change, reported after it committed. User events
+// carry Before and After (Before nil on provisioning, After nil on
+// deprovisioning); group events carry GroupBefore and GroupAfter (without
+// members) and, for membership events, the user ids concerned.
+type Event struct {
+	// Seq orders a tenant's events in an outbox (EventLog); 0 otherwise.
+	Seq  int64
+	Time time.Time
+	Type EventType
+	// Tenant, TokenID and Client say who made the change: the tenant, the
+	// id of the credential (never the secret) and the identity provider
+	// recognised from the request ("okta", "entra", …).
+	Tenant  string
+	TokenID string
+	Client  string
+	// UserID and GroupID name the resources concerned.
+	UserID  string
+	GroupID string
+	// Before and After are the user before and after the change.
+	Before, After *User
+	// GroupBefore and GroupAfter are the group before and after the change.
+	GroupBefore, GroupAfter *Group
+	// Members lists user ids added, removed or skipped.
+	Members []string
+	// Detail explains a refusal or a skip, in words fit for an admin.
+	Detail string
+}
+
+// EventRecorder is implemented by a Tx that keeps an outbox of events: the
+// handler records each write's events in the same transaction, so that an
+// event exists exactly when its change committed. RecordEvents assigns Seq
+// values that increase in commit order within a tenant.
+type EventRecorder interface {
+	RecordEvents(ctx context.Context, events []Event) error
+}
+
+// EventLog is implemented by a Store whose Tx is an EventRecorder. Events
+// returns up to limit events of the tenant with Seq greater than after, in
+// Seq order, so that an app can consume the outbox with a cursor.
+type EventLog interface {
+	Events(ctx context.Context, tenant string, after int64, limit int) ([]Event, error)
+}
+
+// Departure is what a handler remembers of a deprovisioned user so that a
+// later re-provisioning of the same person can restore their role.
+type Departure struct {
+	UserName string
+	Role     string
+	Time     time.Time
+}
+
+// DepartureRecorder is implemented by a Tx that remembers deprovisioned
+// users (needed for RolePolicy's "previous role" re-provisioning rule).
+type DepartureRecorder interface {
+	// RecordDeparture remembers d, replacing any departure of the same
+	// userName (compared case-insensitively).
+	RecordDeparture(ctx context.Context, d Departure) error
+	// Departure returns the departure recorded for userName (compared
+	// case-insensitively), or ErrNotFound.
+	Departure(ctx context.Context, userName string) (Departure, error)
+}
