@@ -14,6 +14,10 @@ import (
 type Principal struct {
 	Tenant  string
 	TokenID string
+	// Connection names the identity-provider connection the credential
+	// belongs to; "" means one connection per tenant. A user managed by one
+	// connection cannot be linked or changed by another.
+	Connection string
 }
 
 // ErrUnauthenticated is returned by an Authenticator for a missing, unknown,
@@ -55,6 +59,15 @@ func (s *TokenSet) Add(tenant, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[d] = tokenEntry{digest: d, principal: Principal{Tenant: tenant, TokenID: tokenID(d)}}
+}
+
+// AddConnection accepts token for one identity-provider connection of
+// tenant, for apps that let a tenant connect several IdPs.
+func (s *TokenSet) AddConnection(tenant, connection, token string) {
+	d := sha256.Sum256([]byte(token))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[d] = tokenEntry{digest: d, principal: Principal{Tenant: tenant, TokenID: tokenID(d), Connection: connection}}
 }
 
 // Remove stops accepting token.

@@ -2,7 +2,10 @@ package scim
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/scimkit/scim/store"
@@ -28,11 +31,147 @@ func groupTaken(name string) error {
 		Detail: "a group named " + quote(name) + " already exists"}
 }
 
-// logSkipped records member ids that are not users of the tenant.
-func (h *Handler) logSkipped(r *request, groupID string, c store.MemberChange) {
-	if len(c.Skipped) > 0 {
-		h.log.Warn("scim: skipped unknown group members", "tenant", r.principal.Tenant,
-			"group", groupID, "skipped", c.Skipped)
+// membership is one membership write: add, remove, or replace the whole
+// membership.
+type membership int
+
+const (
+	addMembers membership = iota
+	removeMembers
+	replaceMembers
+)
+
+// changeMembers applies one membership write to a group. Ids to add that
+// are not provisioned (SCIM-managed) users of the tenant are skipped, or
+// refused in strict mode; the change is reported as events.
+func (tx *writeTx) changeMembers(ctx context.Context, groupID string, kind membership, members []store.Member) error {
+	h := tx.h
+	var skipped []string
+	if kind != removeMembers && len(members) > 0 {
+		var err error
+		if members, skipped, err = tx.provisioned(ctx, members); err != nil {
+			return err
+		}
+		if len(skipped) > 0 && h.cfg.StrictMembers {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
+				Detail: "not provisioned users of this organization: " + strings.Join(limitList(skipped, 20), ", ")}
+		}
+	}
+	now := h.cfg.Now().UTC()
+	var c store.MemberChange
+	var err error
+	switch kind {
+	case addMembers:
+		if len(members) > 0 {
+			c, err = tx.AddMembers(ctx, groupID, members, now)
+		}
+	case removeMembers:
+		ids := make([]string, len(members))
+		for i, m := range members {
+			ids[i] = m.Value
+		}
+		c, err = tx.RemoveMembers(ctx, groupID, ids, now)
+	case replaceMembers:
+		c, err = tx.ReplaceMembers(ctx, groupID, members, now)
+	}
+	if err != nil {
+		return err
+	}
+	skipped = append(skipped, c.Skipped...)
+	if len(c.Added) > 0 {
+		tx.emit(store.Event{Type: store.MembersAdded, GroupID: groupID, Members: c.Added})
+	}
+	if len(c.Removed) > 0 {
+		tx.emit(store.Event{Type: store.MembersRemoved, GroupID: groupID, Members: c.Removed})
+	}
+	if len(skipped) > 0 {
+		tx.emit(store.Event{Type: store.MembersSkipped, GroupID: groupID, Members: skipped,
+			Detail: "not provisioned users of this organization"})
+		h.log.Warn("scim: skipped group members that are not provisioned users", "tenant", tx.r.principal.Tenant,
+			"group", groupID, "skipped", limitList(skipped, 20), "count", len(skipped))
+	}
+	return nil
+}
+
+// provisioned splits members into SCIM-managed users of the tenant and the
+// ids that are not, in one store query.
+func (tx *writeTx) provisioned(ctx context.Context, members []store.Member) (ok []store.Member, skipped []string, err error) {
+	known := make(map[string]bool, len(members))
+	const batch = 500
+	for start := 0; start < len(members); start += batch {
+		part := members[start:min(start+batch, len(members))]
+		ids := make([]store.Filter, len(part))
+		for i, m := range part {
+			ids[i] = store.Compare{Path: store.Path{Name: "id"}, Op: store.Eq, Value: m.Value, CaseExact: true}
+		}
+		page, err := tx.ListUsers(ctx, store.Query{Filter: anyOf(ids), ManagedOnly: true, Limit: len(part)})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, u := range page.Users {
+			known[u.ID] = true
+		}
+	}
+	for _, m := range members {
+		if known[m.Value] {
+			ok = append(ok, m)
+		} else {
+			skipped = append(skipped, m.Value)
+		}
+	}
+	return ok, skipped, nil
+}
+
+// anyOf joins filters with or, as a balanced tree so that its depth grows
+// with the logarithm of its size.
+func anyOf(fs []store.Filter) store.Filter {
+	switch len(fs) {
+	case 0:
+		return nil
+	case 1:
+		return fs[0]
+	}
+	mid := len(fs) / 2
+	return store.Or{Left: anyOf(fs[:mid]), Right: anyOf(fs[mid:])}
+}
+
+func limitList(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(s[:n:n], fmt.Sprintf("… (%d more)", len(s)-n))
+}
+
+// updateGroup replaces the attributes of g (as read) with attrs, and
+// reports the change.
+func (tx *writeTx) updateGroup(ctx context.Context, g *store.Group, attrs store.Attributes) error {
+	name, err := displayNameOf(attrs)
+	if err != nil {
+		return err
+	}
+	before := *g
+	g.Attributes = attrs
+	g.Meta.LastModified = tx.h.cfg.Now().UTC()
+	if err := tx.UpdateGroup(ctx, g); err != nil {
+		if isConflict(err) {
+			return groupTaken(name)
+		}
+		return err
+	}
+	tx.groupEvents(&before, g)
+	return nil
+}
+
+// groupEvents emits the events of a change of a group's attributes.
+func (tx *writeTx) groupEvents(before, after *store.Group) {
+	b, a := *before, *after
+	b.Members, a.Members = nil, nil
+	switch {
+	case before.DisplayName() != after.DisplayName():
+		tx.emit(store.Event{Type: store.GroupRenamed, GroupID: after.ID, GroupBefore: &b, GroupAfter: &a,
+			Detail: fmt.Sprintf("%q → %q", before.DisplayName(), after.DisplayName())})
+	case !attrsEqual(before.Attributes, after.Attributes):
+		tx.emit(store.Event{Type: store.GroupUpdated, GroupID: after.ID, GroupBefore: &b, GroupAfter: &a})
 	}
 }
 
@@ -55,19 +194,17 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 	}
 	now := h.cfg.Now().UTC()
 	g := store.Group{ID: h.cfg.NewID(), Attributes: attrs, Meta: store.Meta{Created: now, LastModified: now}}
-	err = h.update(r, func(ctx context.Context, tx store.Tx) error {
+	err = h.update(r, func(ctx context.Context, tx *writeTx) error {
 		if err := tx.CreateGroup(ctx, &g); err != nil {
 			if isConflict(err) {
 				return groupTaken(name)
 			}
 			return err
 		}
-		if len(members) > 0 {
-			c, err := tx.AddMembers(ctx, g.ID, members, now)
-			if err != nil {
-				return err
-			}
-			h.logSkipped(r, g.ID, c)
+		created := g
+		tx.emit(store.Event{Type: store.GroupCreated, GroupID: g.ID, GroupAfter: &created})
+		if err := tx.changeMembers(ctx, g.ID, addMembers, members); err != nil {
+			return err
 		}
 		var err error
 		g, err = tx.Group(ctx, g.ID, true)
@@ -118,13 +255,12 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 		h.fail(w, r, err, "Group", id)
 		return
 	}
-	name, err := displayNameOf(attrs)
-	if err != nil {
+	if _, err := displayNameOf(attrs); err != nil {
 		h.fail(w, r, err, "Group", id)
 		return
 	}
 	var g store.Group
-	err = h.update(r, func(ctx context.Context, tx store.Tx) error {
+	err = h.update(r, func(ctx context.Context, tx *writeTx) error {
 		var err error
 		if g, err = tx.Group(ctx, id, false); err != nil {
 			return err
@@ -132,21 +268,13 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 		if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
 			return err
 		}
-		now := h.cfg.Now().UTC()
-		g.Attributes = attrs
-		g.Meta.LastModified = now
-		if err := tx.UpdateGroup(ctx, &g); err != nil {
-			if isConflict(err) {
-				return groupTaken(name)
-			}
+		if err := tx.updateGroup(ctx, &g, attrs); err != nil {
 			return err
 		}
 		if members != nil {
-			c, err := tx.ReplaceMembers(ctx, id, members, now)
-			if err != nil {
+			if err := tx.changeMembers(ctx, id, replaceMembers, members); err != nil {
 				return err
 			}
-			h.logSkipped(r, id, c)
 		}
 		g, err = tx.Group(ctx, id, true)
 		return err
@@ -161,21 +289,125 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 
 // deleteGroup answers DELETE /Groups/{id}: the team goes, its users stay.
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *request, id string) {
-	err := h.update(r, func(ctx context.Context, tx store.Tx) error {
-		if r.Header.Get("If-Match") != "" {
-			g, err := tx.Group(ctx, id, false)
-			if err != nil {
-				return err
-			}
-			if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
-				return err
-			}
+	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
+		g, err := tx.Group(ctx, id, false)
+		if err != nil {
+			return err
 		}
-		return tx.DeleteGroup(ctx, id)
+		if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, id); err != nil {
+			return err
+		}
+		tx.emit(store.Event{Type: store.GroupDeleted, GroupID: id, GroupBefore: &g})
+		return nil
 	})
 	if err != nil {
 		h.fail(w, r, err, "Group", id)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// GroupRole grants a role on a project to the members of every group whose
+// displayName matches Pattern (Statsig's "Statsig-<Project>-<Role>" groups).
+type GroupRole struct {
+	// Pattern is a displayName with the placeholders {project} and {role},
+	// such as "Statsig-{project}-{role}", matched ignoring case. {role}
+	// matches only one of Values.
+	Pattern string
+	// Values are the project roles a group may grant, lowest first; nil
+	// means the RolePolicy's Values.
+	Values []string
+
+	re *regexp.Regexp
+}
+
+func (g GroupRole) validate() error {
+	if strings.Count(g.Pattern, "{project}") != 1 || strings.Count(g.Pattern, "{role}") != 1 {
+		return fmt.Errorf("scim: GroupRole.Pattern %q needs one {project} and one {role}", g.Pattern)
+	}
+	return nil
+}
+
+// compile builds the matcher of g with the policy's values as default.
+func (g GroupRole) compile(values []string) GroupRole {
+	if g.Values == nil {
+		g.Values = values
+	}
+	alts := make([]string, len(g.Values))
+	for i, v := range g.Values {
+		alts[i] = regexp.QuoteMeta(v)
+	}
+	expr := regexp.QuoteMeta(g.Pattern)
+	expr = strings.Replace(expr, regexp.QuoteMeta("{project}"), "(?P<project>.+?)", 1)
+	expr = strings.Replace(expr, regexp.QuoteMeta("{role}"), "(?P<role>"+strings.Join(alts, "|")+")", 1)
+	g.re = regexp.MustCompile("(?i)^" + expr + "$")
+	return g
+}
+
+// match returns the project and the canonical role a group name grants.
+func (g GroupRole) match(name string) (project, role string, ok bool) {
+	m := g.re.FindStringSubmatch(name)
+	if m == nil {
+		return "", "", false
+	}
+	project, role = m[g.re.SubexpIndex("project")], m[g.re.SubexpIndex("role")]
+	for _, v := range g.Values {
+		if strings.EqualFold(v, role) {
+			return project, v, true
+		}
+	}
+	return "", "", false
+}
+
+// Roles is what a user may do in the app: the org role from the role
+// attribute, and project roles granted by groups.
+type Roles struct {
+	// Org is the user's org role (RolePolicy.Attribute).
+	Org string
+	// Projects maps a project to the role the user's groups grant on it:
+	// when several groups grant roles on one project, the highest (latest
+	// in GroupRole.Values) wins. Projects never changes Org, and the role
+	// attribute never grants project roles: an app that wants "the higher
+	// of the two" compares them itself.
+	Projects map[string]string
+}
+
+// Roles returns the roles of a user of tenant: their org role, and the
+// project roles the groups they belong to grant under RolePolicy.GroupRoles.
+// It returns store.ErrNotFound for an unknown user.
+func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, error) {
+	var out Roles
+	err := h.store.View(ctx, tenant, func(tx store.Reader) error {
+		u, err := tx.User(ctx, userID)
+		if err != nil {
+			return err
+		}
+		out.Org = u.Role
+		if len(h.groupRoles) == 0 {
+			return nil
+		}
+		groups, err := tx.GroupsOf(ctx, userID)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			for _, rule := range h.groupRoles {
+				project, role, ok := rule.match(g.DisplayName)
+				if !ok {
+					continue
+				}
+				if out.Projects == nil {
+					out.Projects = map[string]string{}
+				}
+				if cur, has := out.Projects[project]; !has || slices.Index(rule.Values, role) > slices.Index(rule.Values, cur) {
+					out.Projects[project] = role
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
 }

@@ -189,6 +189,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 	err = h.store.View(ctx, r.principal.Tenant, func(tx store.Reader) error {
 		resources, total = nil, 0
 		if rt == h.users {
+			q.ManagedOnly = h.cfg.HideUnmanaged
 			page, err := tx.ListUsers(ctx, q)
 			if err != nil {
 				return err
@@ -233,10 +234,4 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 func (h *Handler) view(r *request, fn func(ctx context.Context, tx store.Reader) error) error {
 	ctx := r.Context()
 	return h.store.View(ctx, r.principal.Tenant, func(tx store.Reader) error { return fn(ctx, tx) })
-}
-
-// update runs fn in a write transaction of the request's tenant.
-func (h *Handler) update(r *request, fn func(ctx context.Context, tx store.Tx) error) error {
-	ctx := r.Context()
-	return h.store.Update(ctx, r.principal.Tenant, func(tx store.Tx) error { return fn(ctx, tx) })
 }

@@ -34,29 +34,22 @@ func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, bo
 }
 
 // applyMembers writes the membership changes of a group PATCH, in order.
-func (h *Handler) applyMembers(ctx context.Context, r *request, tx store.Tx, id string, ops []patch.MemberOp) error {
-	now := h.cfg.Now().UTC()
+func (h *Handler) applyMembers(ctx context.Context, tx *writeTx, id string, ops []patch.MemberOp) error {
 	for _, op := range ops {
-		var c store.MemberChange
 		var err error
 		switch op.Kind {
 		case patch.AddMembers:
-			c, err = tx.AddMembers(ctx, id, op.Members, now)
+			err = tx.changeMembers(ctx, id, addMembers, op.Members)
 		case patch.RemoveMembers:
-			ids := make([]string, len(op.Members))
-			for i, m := range op.Members {
-				ids[i] = m.Value
-			}
-			c, err = tx.RemoveMembers(ctx, id, ids, now)
+			err = tx.changeMembers(ctx, id, removeMembers, op.Members)
 		case patch.ReplaceMembers:
-			c, err = tx.ReplaceMembers(ctx, id, op.Members, now)
+			err = tx.changeMembers(ctx, id, replaceMembers, op.Members)
 		case patch.RemoveAllMembers:
-			c, err = tx.ReplaceMembers(ctx, id, nil, now)
+			err = tx.changeMembers(ctx, id, replaceMembers, nil)
 		}
 		if err != nil {
 			return err
 		}
-		h.logSkipped(r, id, c)
 	}
 	return nil
 }
@@ -70,7 +63,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	var version int64
-	err = h.update(r, func(ctx context.Context, tx store.Tx) error {
+	err = h.update(r, func(ctx context.Context, tx *writeTx) error {
 		g, err := tx.Group(ctx, id, false)
 		if err != nil {
 			return err
@@ -83,20 +76,11 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *request, id string) {
 			return err
 		}
 		if res.Changed {
-			name, err := displayNameOf(res.Attrs)
-			if err != nil {
-				return err
-			}
-			g.Attributes = res.Attrs
-			g.Meta.LastModified = h.cfg.Now().UTC()
-			if err := tx.UpdateGroup(ctx, &g); err != nil {
-				if isConflict(err) {
-					return groupTaken(name)
-				}
+			if err := tx.updateGroup(ctx, &g, res.Attrs); err != nil {
 				return err
 			}
 		}
-		if err := h.applyMembers(ctx, r, tx, id, res.Members); err != nil {
+		if err := h.applyMembers(ctx, tx, id, res.Members); err != nil {
 			return err
 		}
 		version = g.Meta.Version

@@ -25,7 +25,8 @@ func (h *Handler) renderUser(r *request, u *store.User, groups []store.GroupRef)
 		doc[k] = v
 	}
 	doc["id"] = u.ID
-	doc["schemas"] = h.schemaList(h.users, u.Attributes)
+	h.policy.render(doc, u)
+	doc["schemas"] = h.schemaList(h.users, doc)
 	doc["meta"] = h.meta(r, "User", "/Users/", u.ID, u.Meta)
 	if len(groups) > 0 {
 		list := make([]any, len(groups))

@@ -2,6 +2,9 @@ package scim
 
 import (
 	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/scimkit/scim/internal/schema"
@@ -9,41 +12,102 @@ import (
 )
 
 // RolePolicy declares how the app's role travels in SCIM: which attribute
-// carries it, the values it may take, and what happens to missing or
-// unknown values. The zero RolePolicy means the app has no role attribute.
+// carries it, the values it may take, what happens to missing and unknown
+// values, who may never be demoted or removed, and which groups grant
+// project roles. The zero RolePolicy means the app has no role attribute.
+//
+// A role value is resolved on every write of a user, in this order:
+//   - the value the user already has (sent back unchanged, as Okta does
+//     when it PUTs a user it read) keeps it, even when it is not one of
+//     Values (the org owner's "owner");
+//   - the Keep keyword, or no value at all, keeps an existing user's role
+//     and gives a new user the re-provisioning role (Default, or their
+//     previous role under ReprovisionPrevious);
+//   - one of Values, at or below Ceiling, is the role;
+//   - anything else is refused with 400 invalidValue under UnknownRefuse,
+//     and gives Default under UnknownDefault (the zero value).
 type RolePolicy struct {
-	// Attribute is the role attribute's name in the core User namespace,
-	// sent by the IdP as a top-level key ("memberRole", as GrowthBook's
-	// "growthbookRole"). It is listed in /Schemas with Values as its
-	// canonicalValues.
+	// Attribute is the role attribute: a name in the core User namespace,
+	// sent as a top-level key ("memberRole", as GrowthBook's
+	// "growthbookRole"), or "roles" for the standard multi-valued attribute
+	// (the primary element's value, else the first). It is listed in
+	// /Schemas with Values as its canonicalValues.
 	Attribute string
 
 	// ExtensionURN, when set, also accepts the attribute inside this
 	// extension schema (as Entra sends custom attributes:
-	// "urn:ietf:params:scim:schemas:extension:acme:2.0:User": {"memberRole": …}).
+	// "urn:ietf:params:scim:schemas:extension:acme:2.0:User": {"memberRole": …}),
+	// and returns it there as well as at the top level.
 	ExtensionURN string
 
-	// Values are the roles an IdP may assign.
+	// Values are the roles an IdP may assign, lowest first: the order
+	// defines Ceiling and which of several group grants wins.
 	Values []string
 
 	// CaseInsensitive matches values ignoring letter case; the stored value
 	// is the one spelled in Values.
 	CaseInsensitive bool
 
-	// Default is the org's default role, given to a new user without a role
-	// or with an unknown one. It must be one of Values.
+	// Default is the org's default role. It must be one of Values.
 	Default string
 
 	// Keep is a keyword (Eppo's "default") meaning: an existing user keeps
-	// their role, a new user gets Default.
+	// their role, a new user gets the re-provisioning role.
 	Keep string
+
+	// Unknown says what an unknown value does: UnknownDefault (fall back to
+	// Default, GrowthBook) or UnknownRefuse (400 invalidValue).
+	Unknown UnknownRole
+
+	// Ceiling is the highest role SCIM may grant; values above it are
+	// treated as unknown. "" allows every value of Values.
+	Ceiling string
+
+	// Reprovision is the role of a user deprovisioned (deleted) and
+	// provisioned again without a role value: ReprovisionDefault or
+	// ReprovisionPrevious (needs a store whose Tx implements
+	// store.DepartureRecorder; others give Default).
+	Reprovision ReprovisionRule
+
+	// Protected lists roles whose holders (the org owner) SCIM can never
+	// deactivate, delete, or change the role of: such requests get 403 and
+	// a ProtectedRefused event, and change nothing.
+	Protected []string
+
+	// GroupRoles grant project roles through group membership (Statsig's
+	// "Statsig-<Project>-<Role>" groups); see GroupRole and Handler.Roles.
+	GroupRoles []GroupRole
 }
+
+// UnknownRole says what a role value outside RolePolicy.Values does.
+type UnknownRole int
+
+const (
+	// UnknownDefault gives the org default role.
+	UnknownDefault UnknownRole = iota
+	// UnknownRefuse answers 400 invalidValue.
+	UnknownRefuse
+)
+
+// ReprovisionRule is the role of a user provisioned again after being
+// deprovisioned.
+type ReprovisionRule int
+
+const (
+	// ReprovisionDefault gives the org default role.
+	ReprovisionDefault ReprovisionRule = iota
+	// ReprovisionPrevious restores the role the user had when deprovisioned.
+	ReprovisionPrevious
+)
 
 func (p RolePolicy) enabled() bool { return p.Attribute != "" }
 
+func (p RolePolicy) usesRoles() bool { return p.Attribute == "roles" }
+
 func (p RolePolicy) validate() error {
 	if !p.enabled() {
-		if p.ExtensionURN != "" || len(p.Values) > 0 || p.Default != "" || p.Keep != "" {
+		if p.ExtensionURN != "" || len(p.Values) > 0 || p.Default != "" || p.Keep != "" ||
+			len(p.Protected) > 0 || len(p.GroupRoles) > 0 || p.Ceiling != "" {
 			return fmt.Errorf("scim: RolePolicy.Attribute is required when other RolePolicy fields are set")
 		}
 		return nil
@@ -57,20 +121,41 @@ func (p RolePolicy) validate() error {
 	if len(p.Values) == 0 {
 		return fmt.Errorf("scim: RolePolicy.Values is empty")
 	}
-	if _, ok := p.match(p.Default); !ok {
+	if p.rank(p.Default) < 0 {
 		return fmt.Errorf("scim: RolePolicy.Default %q is not one of Values", p.Default)
+	}
+	if p.Ceiling != "" && p.rank(p.Ceiling) < 0 {
+		return fmt.Errorf("scim: RolePolicy.Ceiling %q is not one of Values", p.Ceiling)
+	}
+	if p.Ceiling != "" && p.rank(p.Default) > p.rank(p.Ceiling) {
+		return fmt.Errorf("scim: RolePolicy.Default %q is above Ceiling %q", p.Default, p.Ceiling)
+	}
+	for _, g := range p.GroupRoles {
+		if err := g.validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// match returns the canonical spelling of v if it is an allowed value.
-func (p RolePolicy) match(v string) (string, bool) {
-	for _, allowed := range p.Values {
-		if allowed == v || (p.CaseInsensitive && strings.EqualFold(allowed, v)) {
-			return allowed, true
-		}
+// rank returns the position of v in Values (-1 when absent).
+func (p RolePolicy) rank(v string) int {
+	return slices.IndexFunc(p.Values, func(allowed string) bool {
+		return allowed == v || (p.CaseInsensitive && strings.EqualFold(allowed, v))
+	})
+}
+
+// grantable returns the canonical spelling of v when SCIM may grant it.
+func (p RolePolicy) grantable(v string) (string, bool) {
+	i := p.rank(v)
+	if i < 0 || (p.Ceiling != "" && i > p.rank(p.Ceiling)) {
+		return "", false
 	}
-	return "", false
+	return p.Values[i], true
+}
+
+func (p RolePolicy) protected(role string) bool {
+	return role != "" && slices.Contains(p.Protected, role)
 }
 
 // attr returns the schema definition of the role attribute.
@@ -83,48 +168,127 @@ func (p RolePolicy) attr() *schema.Attr {
 	}
 }
 
-// extension returns the extension schema that also carries the role, or nil.
+// managedAttr is the read-only flag telling the IdP whether SCIM manages a
+// user, returned in the app's extension.
+var managedAttr = &schema.Attr{
+	Name: "managed", Type: schema.Boolean, Mutability: schema.ReadOnly, Returned: schema.Default,
+	Description: "Whether the user is managed through SCIM (false for app users not yet linked).",
+}
+
+// extension returns the app's extension schema, or nil.
 func (p RolePolicy) extension() *schema.Schema {
 	if !p.enabled() || p.ExtensionURN == "" {
 		return nil
 	}
+	attrs := []*schema.Attr{managedAttr}
+	if !p.usesRoles() {
+		attrs = []*schema.Attr{p.attr(), managedAttr}
+	}
 	return &schema.Schema{
 		ID: p.ExtensionURN, Name: "AppUser", Description: "Application-specific user attributes.",
-		Attributes: []*schema.Attr{p.attr()},
+		Attributes: attrs,
 	}
 }
 
-// apply resolves the role of a user being written: attrs are the new
-// attributes, previous the stored ones (nil for a new user). It moves a role
-// sent in the extension into the core attribute and replaces the keep
-// keyword, a missing value or an unknown value as the policy says.
-func (p RolePolicy) apply(attrs, previous store.Attributes) {
-	if !p.enabled() {
-		return
+// sent extracts the role value a request carries and removes it from the
+// extension (the role is stored at the top level).
+func (p RolePolicy) sent(attrs store.Attributes) (string, bool) {
+	if p.usesRoles() {
+		list, _ := attrs["roles"].([]any)
+		first := ""
+		for i, el := range list {
+			m, _ := el.(map[string]any)
+			v, _ := m["value"].(string)
+			if m["primary"] == true {
+				return v, true
+			}
+			if i == 0 {
+				first = v
+			}
+		}
+		return first, len(list) > 0
 	}
-	sent, hasSent := attrs[p.Attribute].(string)
+	v, ok := attrs[p.Attribute].(string)
 	if p.ExtensionURN != "" {
-		if ext, ok := attrs[p.ExtensionURN].(map[string]any); ok {
-			if v, ok := ext[p.Attribute].(string); ok && !hasSent {
-				sent, hasSent = v, true
+		if ext, isMap := attrs[p.ExtensionURN].(map[string]any); isMap {
+			if ev, has := ext[p.Attribute].(string); has && !ok {
+				v, ok = ev, true
 			}
 			delete(ext, p.Attribute)
+			delete(ext, managedAttr.Name)
 			if len(ext) == 0 {
 				delete(attrs, p.ExtensionURN)
 			}
 		}
 	}
-	current, hasCurrent := previous[p.Attribute].(string)
-	role := p.Default
+	return v, ok
+}
+
+// resolve returns the role of a user being written. attrs are the new
+// attributes (the role in them is replaced by the resolved one); current
+// is the stored user (nil for a new one); previous is the role to give a
+// new user who comes back ("" for none).
+func (p RolePolicy) resolve(attrs store.Attributes, current *store.User, previous string) (string, error) {
+	if !p.enabled() {
+		return "", nil
+	}
+	value, hasValue := p.sent(attrs)
+	role := ""
 	switch {
-	case hasSent && p.Keep != "" && strings.EqualFold(sent, p.Keep), !hasSent:
-		if hasCurrent {
-			role = current
+	case current != nil && hasValue && current.Role != "" && strings.EqualFold(value, current.Role):
+		role = current.Role
+	case !hasValue || (p.Keep != "" && strings.EqualFold(value, p.Keep)):
+		switch {
+		case current != nil && current.Role != "":
+			role = current.Role
+		case previous != "" && p.Reprovision == ReprovisionPrevious:
+			role = previous
+		default:
+			role = p.Default
 		}
 	default:
-		if v, ok := p.match(sent); ok {
+		v, ok := p.grantable(value)
+		switch {
+		case ok:
 			role = v
+		case p.Unknown == UnknownRefuse:
+			return "", &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
+				Detail: fmt.Sprintf("%s %s is not one of %s", p.Attribute, quote(value), strings.Join(p.grantableValues(), ", "))}
+		default:
+			role = p.Default
 		}
 	}
-	attrs[p.Attribute] = role
+	p.setRole(attrs, role)
+	return role, nil
 }
+
+// setRole writes the resolved role into the attributes.
+func (p RolePolicy) setRole(attrs store.Attributes, role string) {
+	if p.usesRoles() {
+		attrs["roles"] = []any{map[string]any{"value": role, "primary": true}}
+	} else {
+		attrs[p.Attribute] = role
+	}
+}
+
+func (p RolePolicy) grantableValues() []string {
+	if p.Ceiling == "" {
+		return p.Values
+	}
+	return p.Values[:p.rank(p.Ceiling)+1]
+}
+
+// render adds the app's extension to a rendered user: the role (when the
+// policy accepts it there) and whether SCIM manages the user.
+func (p RolePolicy) render(doc map[string]any, u *store.User) {
+	if p.ExtensionURN == "" || !p.enabled() {
+		return
+	}
+	ext := map[string]any{managedAttr.Name: u.Managed}
+	if !p.usesRoles() && u.Role != "" {
+		ext[p.Attribute] = u.Role
+	}
+	doc[p.ExtensionURN] = ext
+}
+
+func attrsEqual(a, b store.Attributes) bool { return reflect.DeepEqual(a, b) }

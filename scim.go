@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimkit/scim/internal/schema"
@@ -46,6 +48,39 @@ type Config struct {
 	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 
+	// OnEvent receives every state change after it committed, in commit
+	// order per tenant (see Event). It runs on the request's goroutine and
+	// holds up the tenant's next write: keep it short, or hand off.
+	OnEvent func(ctx context.Context, e Event)
+
+	// LinkExisting adopts an existing app user that is not yet managed
+	// through SCIM when an IdP provisions the same userName or email (201
+	// with that user's id) instead of answering 409; a PUT or PATCH of such
+	// a user adopts it too. Never across tenants, never a user managed by
+	// another connection. Off by default: turning it on trusts the IdP's
+	// assertion of email ownership.
+	LinkExisting bool
+
+	// HideUnmanaged keeps app users not managed through SCIM out of GET
+	// /Users (and answers 404 for them), so an IdP import sees only the
+	// users it provisioned. Linking still finds them.
+	HideUnmanaged bool
+
+	// IgnoreNameChanges keeps the app's name, displayName and nickName of
+	// an existing user when the IdP sends others (GrowthBook).
+	IgnoreNameChanges bool
+
+	// RefuseEmailChanges answers 400 mutability to an update that changes a
+	// user's email addresses, or a userName that is an email address
+	// (GrowthBook, Statsig).
+	RefuseEmailChanges bool
+
+	// StrictMembers answers 400 invalidValue to a membership change naming
+	// ids that are not provisioned users of the tenant, applying nothing.
+	// By default such ids are skipped, reported in a MembersSkipped event,
+	// and the rest applies (Okta never retries a 400).
+	StrictMembers bool
+
 	// UserPatchNoContent answers a successful PATCH of a user with 204 No
 	// Content instead of 200 and the user. Both are allowed by RFC 7644
 	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.
@@ -70,6 +105,9 @@ type Handler struct {
 	users  *schema.ResourceType
 	groups *schema.ResourceType
 	disco  discovery
+	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
+
+	groupRoles []GroupRole // compiled RolePolicy.GroupRoles
 }
 
 // NewHandler returns a Handler serving st under the role policy, configured
@@ -119,6 +157,9 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		log:    cfg.Logger,
 		users:  schema.NewUser(extraCore, extensions...),
 		groups: schema.NewGroup(),
+	}
+	for _, g := range policy.GroupRoles {
+		h.groupRoles = append(h.groupRoles, g.compile(policy.Values))
 	}
 	var err error
 	if h.disco, err = newDiscovery(h); err != nil {

@@ -3,11 +3,19 @@ package scim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/scimkit/scim/store"
 )
+
+// User lifecycle. POST provisions a SCIM-managed user, or adopts (links) an
+// existing app user with the same userName or email when Config.LinkExisting
+// is set. PUT and PATCH update; active false deactivates and keeps the user;
+// DELETE deprovisions: the user leaves the org and every team. Users whose
+// role is protected (the org owner) can never be deactivated, deleted or
+// have their role changed through SCIM.
 
 // userNameOf returns the userName of normalised attributes, or a 400 when
 // it is missing or blank (RFC 7643 §4.1.1: userName is REQUIRED).
@@ -29,6 +37,16 @@ func quote(s string) string {
 		s = s[:200] + "…"
 	}
 	return `"` + s + `"`
+}
+
+// connection names the IdP connection of a principal: tokens of one
+// connection may rotate; a user managed by one connection cannot be taken
+// over by another.
+func (p Principal) connection() string {
+	if p.Connection != "" {
+		return p.Connection
+	}
+	return p.Tenant
 }
 
 // createUser answers POST /Users.
@@ -53,17 +71,33 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 		// "active eq true" find them.
 		attrs["active"] = true
 	}
-	h.policy.apply(attrs, nil)
-	now := h.cfg.Now().UTC()
-	u := store.User{
-		ID: h.cfg.NewID(), Attributes: attrs, Managed: true,
-		Meta: store.Meta{Created: now, LastModified: now},
-	}
-	err = h.update(r, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.UserByUserName(ctx, userName); err == nil {
-			return taken(userName)
-		} else if !errors.Is(err, store.ErrNotFound) {
+	var u store.User
+	err = h.update(r, func(ctx context.Context, tx *writeTx) error {
+		existing, err := h.findExisting(ctx, tx, userName, attrs)
+		if err != nil {
 			return err
+		}
+		if existing != nil {
+			u, err = h.link(ctx, tx, existing, attrs)
+			return err
+		}
+		previous := ""
+		if dr, ok := tx.Tx.(store.DepartureRecorder); ok && h.policy.Reprovision == ReprovisionPrevious {
+			if d, err := dr.Departure(ctx, userName); err == nil {
+				previous = d.Role
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		role, err := h.policy.resolve(attrs, nil, previous)
+		if err != nil {
+			return err
+		}
+		now := h.cfg.Now().UTC()
+		u = store.User{
+			ID: h.cfg.NewID(), Attributes: attrs, Role: role,
+			Managed: true, ManagedBy: r.principal.connection(),
+			Meta: store.Meta{Created: now, LastModified: now},
 		}
 		if err := tx.CreateUser(ctx, &u); err != nil {
 			if isConflict(err) {
@@ -71,6 +105,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 			}
 			return err
 		}
+		tx.userEvents(nil, &u, store.UserProvisioned)
 		return nil
 	})
 	if err != nil {
@@ -83,6 +118,77 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 	writeJSON(w, http.StatusCreated, doc)
 }
 
+// findExisting looks for the user a POST is about: one with the same
+// userName (a managed one is a conflict), or, when linking is on, an
+// unmanaged app user with one of the request's email addresses. It returns
+// nil when the POST should create a new user.
+func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string, attrs store.Attributes) (*store.User, error) {
+	u, err := tx.UserByUserName(ctx, userName)
+	switch {
+	case err == nil:
+		if !u.Managed && h.cfg.LinkExisting {
+			return &u, nil
+		}
+		if u.Managed && u.ManagedBy != "" && u.ManagedBy != tx.r.principal.connection() {
+			return nil, &Error{Status: http.StatusConflict, ScimType: ScimTypeUniqueness,
+				Detail: "userName " + quote(userName) + " is managed by another identity provider connection"}
+		}
+		return nil, taken(userName)
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	case !h.cfg.LinkExisting:
+		return nil, nil
+	}
+	emails := (&store.User{Attributes: attrs}).Emails()
+	for _, email := range emails {
+		page, err := tx.ListUsers(ctx, store.Query{Limit: 2, Filter: store.Compare{
+			Path: store.Path{Name: "emails", Sub: "value"}, Op: store.Eq, Value: email}})
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Users {
+			if c := &page.Users[i]; !c.Managed {
+				return c, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// link adopts an existing, unmanaged app user: the IdP's attributes
+// replace the user's, the role follows the policy (an existing role is kept
+// unless the IdP sends a grantable one), and the user becomes managed by the
+// request's connection.
+func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, attrs store.Attributes) (store.User, error) {
+	before := *existing
+	u := *existing
+	if h.cfg.IgnoreNameChanges {
+		keepNames(attrs, before.Attributes)
+	}
+	role, err := h.policy.resolve(attrs, &before, "")
+	if err != nil {
+		return u, err
+	}
+	if h.policy.protected(before.Role) && role != before.Role {
+		// Linking the owner must not demote them: the IdP's value is
+		// ignored, not refused, so that provisioning the owner works.
+		role = before.Role
+		h.policy.setRole(attrs, role)
+	}
+	u.Attributes, u.Role = attrs, role
+	u.Managed, u.ManagedBy, u.Linked = true, tx.r.principal.connection(), true
+	u.Meta.LastModified = h.cfg.Now().UTC()
+	if err := tx.UpdateUser(ctx, &u); err != nil {
+		if isConflict(err) {
+			name, _ := attrs["userName"].(string)
+			return u, taken(name)
+		}
+		return u, err
+	}
+	tx.userEvents(&before, &u, store.UserProvisioned)
+	return u, nil
+}
+
 // getUser answers GET /Users/{id}.
 func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 	proj := parseProjection(h.users, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
@@ -92,6 +198,9 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 		var err error
 		if u, err = tx.User(ctx, id); err != nil {
 			return err
+		}
+		if !u.Managed && h.cfg.HideUnmanaged {
+			return store.ErrNotFound
 		}
 		if proj.wants("groups") {
 			groups, err = tx.GroupsOf(ctx, id)
@@ -164,33 +273,86 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 	writeJSON(w, http.StatusOK, h.renderUser(r, &u, groups))
 }
 
+// writable checks that the request's connection may change u: an
+// unmanaged app user is adopted when linking is on and refused otherwise;
+// a user managed by another connection is refused.
+func (h *Handler) writable(r *request, u *store.User) error {
+	switch {
+	case !u.Managed && h.cfg.HideUnmanaged:
+		return store.ErrNotFound
+	case !u.Managed && !h.cfg.LinkExisting:
+		return &Error{Status: http.StatusForbidden,
+			Detail: "user " + u.ID + " is an app user not managed through SCIM; the app has linking turned off"}
+	case u.Managed && u.ManagedBy != "" && u.ManagedBy != r.principal.connection():
+		return &Error{Status: http.StatusForbidden,
+			Detail: "user " + u.ID + " is managed by another identity provider connection"}
+	}
+	return nil
+}
+
+// refuse returns the 403 for a change to a protected user, carrying the
+// event that records the refusal.
+func refuse(u *store.User, what string) error {
+	detail := fmt.Sprintf("user %s has the protected role %q: SCIM cannot %s them", u.ID, u.Role, what)
+	c := *u
+	return &refusal{
+		err:   &Error{Status: http.StatusForbidden, Detail: detail},
+		event: store.Event{Type: store.ProtectedRefused, UserID: u.ID, Before: &c, Detail: detail},
+	}
+}
+
 // modifyUser runs one read-modify-write of a user in a transaction: it
 // reads the user, honours If-Match, asks change for the new attributes (nil
-// for no change), applies the role policy and writes. It returns the user as
-// stored and, when withGroups, its groups.
+// for no change), applies the lifecycle rules and the role policy, and
+// writes. It returns the user as stored and, when withGroups, its groups.
 func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 	change func(current store.Attributes) (store.Attributes, error)) (store.User, []store.GroupRef, error) {
 	var u store.User
 	var groups []store.GroupRef
-	err := h.update(r, func(ctx context.Context, tx store.Tx) error {
+	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
 		var err error
 		if u, err = tx.User(ctx, id); err != nil {
+			return err
+		}
+		if err := h.writable(r, &u); err != nil {
 			return err
 		}
 		if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {
 			return err
 		}
+		before := u
 		attrs, err := change(u.Attributes)
 		if err != nil {
 			return err
 		}
-		if attrs != nil {
+		if attrs != nil || !u.Managed {
+			if attrs == nil {
+				attrs = u.Attributes
+			}
+			if err := h.applyUserRules(&before, attrs); err != nil {
+				return err
+			}
+			role, err := h.policy.resolve(attrs, &before, "")
+			if err != nil {
+				return err
+			}
+			if h.policy.protected(before.Role) {
+				after := store.User{Attributes: attrs}
+				switch {
+				case before.Active() && !after.Active():
+					return refuse(&before, "deactivate")
+				case role != before.Role:
+					return refuse(&before, "change the role of")
+				}
+			}
 			userName, err := userNameOf(attrs)
 			if err != nil {
 				return err
 			}
-			h.policy.apply(attrs, u.Attributes)
-			u.Attributes = attrs
+			u.Attributes, u.Role = attrs, role
+			if !u.Managed {
+				u.Managed, u.ManagedBy, u.Linked = true, r.principal.connection(), true
+			}
 			u.Meta.LastModified = h.cfg.Now().UTC()
 			if err := tx.UpdateUser(ctx, &u); err != nil {
 				if isConflict(err) {
@@ -198,6 +360,7 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 				}
 				return err
 			}
+			tx.userEvents(&before, &u, store.UserProvisioned)
 		}
 		if withGroups {
 			groups, err = tx.GroupsOf(ctx, id)
@@ -207,19 +370,88 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 	return u, groups, err
 }
 
-// deleteUser answers DELETE /Users/{id}: the user and its memberships go.
+// applyUserRules applies the app's profile rules to an update of before:
+// names the app keeps to itself, emails it refuses to change.
+func (h *Handler) applyUserRules(before *store.User, attrs store.Attributes) error {
+	if h.cfg.IgnoreNameChanges {
+		keepNames(attrs, before.Attributes)
+	}
+	if h.cfg.RefuseEmailChanges {
+		after := &store.User{Attributes: attrs}
+		if old := before.Emails(); len(old) > 0 && !sameFolded(old, after.Emails()) {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
+				Detail: "email addresses cannot be changed through SCIM in this app"}
+		}
+		if old := before.UserName(); strings.Contains(old, "@") && !strings.EqualFold(old, after.UserName()) {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
+				Detail: "userName is the user's email address and cannot be changed through SCIM in this app"}
+		}
+	}
+	return nil
+}
+
+// keepNames restores the name attributes of previous into attrs.
+func keepNames(attrs, previous store.Attributes) {
+	for _, k := range []string{"name", "displayName", "nickName"} {
+		if v, ok := previous[k]; ok {
+			attrs[k] = v
+		} else {
+			delete(attrs, k)
+		}
+	}
+}
+
+// sameFolded reports whether two lists hold the same strings, ignoring
+// case and order.
+func sameFolded(a, b []string) bool {
+	set := map[string]int{}
+	for _, s := range a {
+		set[strings.ToLower(s)] |= 1
+	}
+	for _, s := range b {
+		set[strings.ToLower(s)] |= 2
+	}
+	for _, v := range set {
+		if v != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteUser answers DELETE /Users/{id}: the user is deprovisioned and
+// leaves every team.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
-	err := h.update(r, func(ctx context.Context, tx store.Tx) error {
-		if r.Header.Get("If-Match") != "" {
-			u, err := tx.User(ctx, id)
-			if err != nil {
-				return err
+	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
+		u, err := tx.User(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !u.Managed {
+			if h.cfg.HideUnmanaged {
+				return store.ErrNotFound
 			}
-			if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {
+			return &Error{Status: http.StatusForbidden, Detail: "user " + id + " is an app user not managed through SCIM"}
+		}
+		if err := h.writable(r, &u); err != nil {
+			return err
+		}
+		if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {
+			return err
+		}
+		if h.policy.protected(u.Role) {
+			return refuse(&u, "delete")
+		}
+		if err := tx.DeleteUser(ctx, id); err != nil {
+			return err
+		}
+		if dr, ok := tx.Tx.(store.DepartureRecorder); ok && h.policy.enabled() {
+			if err := dr.RecordDeparture(ctx, store.Departure{UserName: u.UserName(), Role: u.Role, Time: h.cfg.Now().UTC()}); err != nil {
 				return err
 			}
 		}
-		return tx.DeleteUser(ctx, id)
+		tx.emit(store.Event{Type: store.UserDeprovisioned, UserID: id, Before: &u})
+		return nil
 	})
 	if err != nil {
 		h.fail(w, r, err, "User", id)
