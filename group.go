@@ -150,6 +150,10 @@ func (tx *writeTx) updateGroup(ctx context.Context, g *store.Group, attrs store.
 		return err
 	}
 	before := *g
+	if tx.h.cfg.NoGroupRename && name != before.DisplayName() {
+		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
+			Detail: "groups cannot be renamed through SCIM in this app"}
+	}
 	g.Attributes = attrs
 	g.Meta.LastModified = tx.h.cfg.Now().UTC()
 	if err := tx.UpdateGroup(ctx, g); err != nil {
@@ -190,6 +194,11 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 	name, err := displayNameOf(attrs)
 	if err != nil {
 		h.fail(w, r, err, "Group", "")
+		return
+	}
+	if _, _, ok := h.matchGroup(name); !ok && h.cfg.GroupRolesOnly {
+		h.fail(w, r, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
+			Detail: "group " + quote(name) + " matches none of the app's role group patterns; push it to an existing role group instead"}, "Group", "")
 		return
 	}
 	now := h.cfg.Now().UTC()
@@ -297,6 +306,10 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *request, id string) {
 		if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
 			return err
 		}
+		if rule, _, ok := h.matchGroup(g.DisplayName()); ok && rule.NoDelete {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
+				Detail: "group " + quote(g.DisplayName()) + " cannot be deleted through SCIM"}
+		}
 		if err := tx.DeleteGroup(ctx, id); err != nil {
 			return err
 		}
@@ -310,23 +323,39 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *request, id string) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// GroupRole grants a role on a project to the members of every group whose
-// displayName matches Pattern (Statsig's "Statsig-<Project>-<Role>" groups).
+// GroupRole grants a role to the members of every group whose displayName
+// matches Pattern: an org role (Eppo's "Eppo Admin" groups), a role on a
+// project (Statsig's "Statsig-<Project>-<Role>"), or on a team of a
+// project ("Statsig-<Project>-<Team>-<Role>"). Rules are tried in order and
+// the first match wins, so list the more specific patterns first.
 type GroupRole struct {
-	// Pattern is a displayName with the placeholders {project} and {role},
-	// such as "Statsig-{project}-{role}", matched ignoring case. {role}
-	// matches only one of Values.
+	// Pattern is a displayName, matched ignoring case, with optional
+	// placeholders {project}, {team} and {role}. Without {project} the rule
+	// grants an org role.
 	Pattern string
-	// Values are the project roles a group may grant, lowest first; nil
-	// means the RolePolicy's Values.
+	// Role is the role granted when Pattern has no {role}.
+	Role string
+	// Values are the roles {role} may match, lowest first; nil means the
+	// RolePolicy's Values.
 	Values []string
+	// NoDelete refuses DELETE of matching groups with 400 (Statsig does not
+	// delete projects through SCIM).
+	NoDelete bool
 
 	re *regexp.Regexp
 }
 
 func (g GroupRole) validate() error {
-	if strings.Count(g.Pattern, "{project}") != 1 || strings.Count(g.Pattern, "{role}") != 1 {
-		return fmt.Errorf("scim: GroupRole.Pattern %q needs one {project} and one {role}", g.Pattern)
+	hasRole := strings.Count(g.Pattern, "{role}")
+	switch {
+	case g.Pattern == "":
+		return fmt.Errorf("scim: GroupRole.Pattern is empty")
+	case hasRole > 1 || strings.Count(g.Pattern, "{project}") > 1 || strings.Count(g.Pattern, "{team}") > 1:
+		return fmt.Errorf("scim: GroupRole.Pattern %q repeats a placeholder", g.Pattern)
+	case (hasRole == 1) == (g.Role != ""):
+		return fmt.Errorf("scim: GroupRole %q needs exactly one of a {role} placeholder and Role", g.Pattern)
+	case strings.Contains(g.Pattern, "{team}") && !strings.Contains(g.Pattern, "{project}"):
+		return fmt.Errorf("scim: GroupRole.Pattern %q has {team} without {project}", g.Pattern)
 	}
 	return nil
 }
@@ -342,41 +371,65 @@ func (g GroupRole) compile(values []string) GroupRole {
 	}
 	expr := regexp.QuoteMeta(g.Pattern)
 	expr = strings.Replace(expr, regexp.QuoteMeta("{project}"), "(?P<project>.+?)", 1)
+	expr = strings.Replace(expr, regexp.QuoteMeta("{team}"), "(?P<team>.+?)", 1)
 	expr = strings.Replace(expr, regexp.QuoteMeta("{role}"), "(?P<role>"+strings.Join(alts, "|")+")", 1)
-	g.re = regexp.MustCompile("(?i)^" + expr + "$")
+	g.re = regexp.MustCompile("(?is)^" + expr + "$")
 	return g
 }
 
-// match returns the project and the canonical role a group name grants.
-func (g GroupRole) match(name string) (project, role string, ok bool) {
+// match returns what a group name grants under g.
+func (g GroupRole) match(name string) (Grant, bool) {
 	m := g.re.FindStringSubmatch(name)
 	if m == nil {
-		return "", "", false
+		return Grant{}, false
 	}
-	project, role = m[g.re.SubexpIndex("project")], m[g.re.SubexpIndex("role")]
-	for _, v := range g.Values {
-		if strings.EqualFold(v, role) {
-			return project, v, true
+	sub := func(n string) string {
+		if i := g.re.SubexpIndex(n); i >= 0 {
+			return m[i]
+		}
+		return ""
+	}
+	grant := Grant{Project: sub("project"), Team: sub("team"), Role: g.Role}
+	if r := sub("role"); r != "" {
+		for _, v := range g.Values {
+			if strings.EqualFold(v, r) {
+				grant.Role = v
+			}
 		}
 	}
-	return "", "", false
+	return grant, true
 }
 
-// Roles is what a user may do in the app: the org role from the role
-// attribute, and project roles granted by groups.
+// matchGroup returns the first rule matching a group name.
+func (h *Handler) matchGroup(name string) (GroupRole, Grant, bool) {
+	for _, rule := range h.groupRoles {
+		if grant, ok := rule.match(name); ok {
+			return rule, grant, true
+		}
+	}
+	return GroupRole{}, Grant{}, false
+}
+
+// Grant is a role a group grants: on the org (Project ""), on a project, or
+// on a team of a project.
+type Grant struct {
+	Project, Team, Role string
+}
+
+// Roles is what a user may do in the app.
 type Roles struct {
-	// Org is the user's org role (RolePolicy.Attribute).
+	// Org is the user's org role: the highest (latest in RolePolicy.Values)
+	// of the role attribute's value and the org roles their groups grant.
+	// Removing the last such group leaves the attribute's role.
 	Org string
-	// Projects maps a project to the role the user's groups grant on it:
-	// when several groups grant roles on one project, the highest (latest
-	// in GroupRole.Values) wins. Projects never changes Org, and the role
-	// attribute never grants project roles: an app that wants "the higher
-	// of the two" compares them itself.
-	Projects map[string]string
+	// Grants lists the project and team roles the user's groups grant, one
+	// per project and team, the highest when several groups grant roles on
+	// the same one, ordered by project then team. Project grants never
+	// change Org, and the role attribute never grants project roles.
+	Grants []Grant
 }
 
-// Roles returns the roles of a user of tenant: their org role, and the
-// project roles the groups they belong to grant under RolePolicy.GroupRoles.
+// Roles returns the roles of a user of tenant under RolePolicy.GroupRoles.
 // It returns store.ErrNotFound for an unknown user.
 func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, error) {
 	var out Roles
@@ -393,20 +446,34 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 		if err != nil {
 			return err
 		}
+		best := map[[2]string]int{} // project, team → index in out.Grants
 		for _, g := range groups {
-			for _, rule := range h.groupRoles {
-				project, role, ok := rule.match(g.DisplayName)
-				if !ok {
-					continue
+			rule, grant, ok := h.matchGroup(g.DisplayName)
+			if !ok {
+				continue
+			}
+			if grant.Project == "" {
+				if h.policy.rank(grant.Role) > h.policy.rank(out.Org) {
+					out.Org = grant.Role
 				}
-				if out.Projects == nil {
-					out.Projects = map[string]string{}
-				}
-				if cur, has := out.Projects[project]; !has || slices.Index(rule.Values, role) > slices.Index(rule.Values, cur) {
-					out.Projects[project] = role
-				}
+				continue
+			}
+			key := [2]string{grant.Project, grant.Team}
+			i, seen := best[key]
+			switch {
+			case !seen:
+				best[key] = len(out.Grants)
+				out.Grants = append(out.Grants, grant)
+			case slices.Index(rule.Values, grant.Role) > slices.Index(rule.Values, out.Grants[i].Role):
+				out.Grants[i] = grant
 			}
 		}
+		slices.SortFunc(out.Grants, func(a, b Grant) int {
+			if c := strings.Compare(a.Project, b.Project); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Team, b.Team)
+		})
 		return nil
 	})
 	return out, err

@@ -69,6 +69,10 @@ type RolePolicy struct {
 	// store.DepartureRecorder; others give Default).
 	Reprovision ReprovisionRule
 
+	// ResetOnReactivate gives a reactivated user the re-provisioning role,
+	// for apps where deactivation removes a user from the org (GrowthBook).
+	ResetOnReactivate bool
+
 	// Protected lists roles whose holders (the org owner) SCIM can never
 	// deactivate, delete, or change the role of: such requests get 403 and
 	// a ProtectedRefused event, and change nothing.

@@ -81,6 +81,15 @@ type Config struct {
 	// and the rest applies (Okta never retries a 400).
 	StrictMembers bool
 
+	// GroupRolesOnly refuses (400) to create a group whose name matches
+	// none of RolePolicy.GroupRoles: the app has no free-form teams
+	// (Statsig).
+	GroupRolesOnly bool
+
+	// NoGroupRename refuses (400 mutability) a change of a group's
+	// displayName (Statsig).
+	NoGroupRename bool
+
 	// UserPatchNoContent answers a successful PATCH of a user with 204 No
 	// Content instead of 200 and the user. Both are allowed by RFC 7644
 	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.

@@ -332,7 +332,11 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 			if err := h.applyUserRules(&before, attrs); err != nil {
 				return err
 			}
-			role, err := h.policy.resolve(attrs, &before, "")
+			current := &before
+			if h.policy.ResetOnReactivate && !before.Active() && (&store.User{Attributes: attrs}).Active() {
+				current = nil // a comeback: resolve the role as for a new user
+			}
+			role, err := h.policy.resolve(attrs, current, before.Role)
 			if err != nil {
 				return err
 			}

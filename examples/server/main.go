@@ -3,17 +3,21 @@
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db | memory | postgres://… | mysql://…]
 //	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
-//	                         [-user-patch-204]
+//	                         [-profile demo|eppo|growthbook|statsig] [-user-patch-204]
 //
-// It serves SCIM at http://ADDR/scim/v2. Roles: viewer, experiment_editor,
-// data_owner, admin (and owner, never assignable through SCIM), carried in
-// the memberRole attribute (top-level, or in the extension
-// urn:ietf:params:scim:schemas:extension:scimkit:2.0:User); the keyword
-// "default" keeps a user's role; the org default role is viewer.
+// It serves SCIM at http://ADDR/scim/v2. In the default demo profile the
+// roles are viewer, experiment_editor, data_owner, admin (and owner, never
+// assignable through SCIM), carried in the memberRole attribute (top-level,
+// or in the extension urn:ietf:params:scim:schemas:extension:scimkit:2.0:User);
+// the keyword "default" keeps a user's role; the org default role is
+// viewer. The eppo, growthbook and statsig profiles follow those products'
+// documented SCIM behaviour instead (docs/products.md).
 //
 // -owner seeds, in every tenant, the org owner as an existing app user;
 // -existing seeds other existing users that provisioning links by email.
 // Without -token (or SCIM_TOKEN) it creates a token and prints it.
+// GET /app/users/{id}/roles (with a tenant's token) shows the roles the app
+// derives for a user, including those granted by groups.
 package main
 
 import (
@@ -43,21 +47,8 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// Demo app constants (DESIGN.md, "The demo backend").
-const (
-	defaultTenant = "default"
-	ownerRole     = "owner"
-	extensionURN  = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
-)
-
-// rolePolicy is the demo app's role policy.
-var rolePolicy = scim.RolePolicy{
-	Attribute:    "memberRole",
-	ExtensionURN: extensionURN,
-	Values:       []string{"viewer", "experiment_editor", "data_owner", "admin"},
-	Default:      "viewer",
-	Keep:         "default",
-}
+// defaultTenant owns a bare -token.
+const defaultTenant = "default"
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -72,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", defaultDB, "storage: a SQLite file, memory, postgres://… or mysql://…")
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
+	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
 	var tokens, existing multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
@@ -84,6 +76,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	prof, err := lookupProfile(*profileName)
+	if err != nil {
+		return err
 	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -122,19 +118,26 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	sort.Strings(names)
 	for _, tenant := range names {
-		if err := seed(ctx, st, tenant, *owner, existing); err != nil {
+		if err := seed(ctx, st, prof, tenant, *owner, existing); err != nil {
 			return fmt.Errorf("seed tenant %s: %w", tenant, err)
 		}
 	}
 
-	h, err := scim.NewHandler(st, rolePolicy, scim.Config{
+	cfg := scim.Config{
 		Authenticator: auth, Logger: logger, UserPatchNoContent: *patch204,
-	})
+		OnEvent: func(ctx context.Context, e scim.Event) {
+			logger.Info("scim event", "type", string(e.Type), "tenant", e.Tenant, "user", e.UserID,
+				"group", e.GroupID, "members", len(e.Members), "detail", e.Detail)
+		},
+	}
+	prof.config(&cfg)
+	h, err := scim.NewHandler(st, prof.policy, cfg)
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+	mux.Handle("/app/users/", appRoles(h, auth))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 
 	// Catch the signals before announcing the address: a tool that sends
@@ -170,14 +173,14 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 // seed creates the owner and the existing users of one tenant, unless they
 // are already there (a persistent store keeps them across restarts). They
 // are app users, not SCIM-managed, until an IdP provisions the same email.
-func seed(ctx context.Context, st store.Store, tenant, owner string, existing []string) error {
+func seed(ctx context.Context, st store.Store, prof profile, tenant, owner string, existing []string) error {
 	type person struct{ email, role string }
 	var people []person
 	if owner != "" {
-		people = append(people, person{owner, ownerRole})
+		people = append(people, person{owner, prof.ownerRole})
 	}
 	for _, e := range existing {
-		people = append(people, person{e, rolePolicy.Default})
+		people = append(people, person{e, prof.policy.Default})
 	}
 	now := time.Now().UTC()
 	return st.Update(ctx, tenant, func(tx store.Tx) error {
@@ -191,12 +194,13 @@ func seed(ctx context.Context, st store.Store, tenant, owner string, existing []
 			u := store.User{
 				ID: "app-" + newID(),
 				Attributes: store.Attributes{
-					"userName":    p.email,
-					"displayName": local,
-					"active":      true,
-					"emails":      []any{map[string]any{"value": p.email, "type": "work", "primary": true}},
-					"memberRole":  p.role,
+					"userName":            p.email,
+					"displayName":         local,
+					"active":              true,
+					"emails":              []any{map[string]any{"value": p.email, "type": "work", "primary": true}},
+					prof.policy.Attribute: p.role,
 				},
+				Role:    p.role,
 				Managed: false,
 				Meta:    store.Meta{Created: now, LastModified: now},
 			}
