@@ -266,6 +266,21 @@ func (p RolePolicy) resolve(attrs store.Attributes, current *store.User, previou
 	return role, nil
 }
 
+// dropRole removes the role value from attrs when it is role (any case),
+// so that resolve treats it as not sent.
+func (p RolePolicy) dropRole(attrs store.Attributes, role string) {
+	if !p.enabled() {
+		return
+	}
+	if v, ok := p.sent(attrs); ok && strings.EqualFold(v, role) {
+		if p.usesRoles() {
+			delete(attrs, "roles")
+		} else {
+			delete(attrs, p.Attribute)
+		}
+	}
+}
+
 // setRole writes the resolved role into the attributes.
 func (p RolePolicy) setRole(attrs store.Attributes, role string) {
 	if p.usesRoles() {

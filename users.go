@@ -334,7 +334,10 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 			}
 			current := &before
 			if h.policy.ResetOnReactivate && !before.Active() && (&store.User{Attributes: attrs}).Active() {
-				current = nil // a comeback: resolve the role as for a new user
+				// A comeback: resolve the role as for a new user, ignoring
+				// the old role still carried in the document.
+				current = nil
+				h.policy.dropRole(attrs, before.Role)
 			}
 			role, err := h.policy.resolve(attrs, current, before.Role)
 			if err != nil {
@@ -431,20 +434,20 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 		if err != nil {
 			return err
 		}
-		if !u.Managed {
-			if h.cfg.HideUnmanaged {
-				return store.ErrNotFound
-			}
-			return &Error{Status: http.StatusForbidden, Detail: "user " + id + " is an app user not managed through SCIM"}
-		}
-		if err := h.writable(r, &u); err != nil {
-			return err
+		if !u.Managed && h.cfg.HideUnmanaged {
+			return store.ErrNotFound
 		}
 		if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {
 			return err
 		}
 		if h.policy.protected(u.Role) {
 			return refuse(&u, "delete")
+		}
+		if !u.Managed {
+			return &Error{Status: http.StatusForbidden, Detail: "user " + id + " is an app user not managed through SCIM"}
+		}
+		if err := h.writable(r, &u); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
