@@ -229,8 +229,10 @@ func sampleUser(i int) *store.User {
 			},
 			"memberRole": "viewer",
 		},
-		Managed: true,
-		Meta:    store.Meta{Created: t0, LastModified: t0},
+		Role:      "viewer",
+		Managed:   true,
+		ManagedBy: "okta",
+		Meta:      store.Meta{Created: t0, LastModified: t0},
 	}
 }
 
@@ -330,4 +332,176 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+func TestEventsAreCopies(t *testing.T) {
+	ctx := t.Context()
+	s := New()
+	event := func() store.Event {
+		return store.Event{
+			Type:       store.UserUpdated,
+			Before:     &store.User{ID: "u1", Attributes: store.Attributes{"name": map[string]any{"givenName": "Alice"}}},
+			After:      &store.User{ID: "u1", Attributes: store.Attributes{"emails": []any{map[string]any{"value": "a@x.com"}}}},
+			GroupAfter: &store.Group{ID: "g1", Attributes: store.Attributes{"displayName": "G"}, Members: []store.Member{{Value: "u1"}}},
+			Members:    []string{"u1"},
+			Detail:     "d",
+		}
+	}
+	in := []store.Event{event()}
+	want := event()
+	want.Seq = 1
+	err := s.Update(ctx, "t", func(tx store.Tx) error { return tx.(store.EventRecorder).RecordEvents(ctx, in) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in[0].Seq != 0 {
+		t.Errorf("RecordEvents changed the caller's Seq to %d", in[0].Seq)
+	}
+	// Changing what was recorded changes nothing stored.
+	in[0].Before.Attributes["name"].(map[string]any)["givenName"] = "Mallory"
+	in[0].After.Attributes["emails"].([]any)[0].(map[string]any)["value"] = "m@x.com"
+	in[0].GroupAfter.Members[0].Value = "u2"
+	in[0].GroupAfter.Attributes["displayName"] = "H"
+	in[0].Members[0] = "u2"
+	in[0].After.ID = "u2"
+
+	got, err := s.Events(ctx, "t", 0, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Events: %d events, %v", len(got), err)
+	}
+	// Changing what was read changes nothing stored either.
+	got[0].Before.Attributes["name"].(map[string]any)["givenName"] = "Eve"
+	got[0].After.Attributes["emails"].([]any)[0].(map[string]any)["value"] = "e@x.com"
+	got[0].GroupAfter.Members[0].Value = "u3"
+	got[0].Members[0] = "u3"
+	got[0].After.Role = "changed"
+
+	again, err := s.Events(ctx, "t", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]store.Event{want}, again); diff != "" {
+		t.Errorf("Events (-want +got):\n%s", diff)
+	}
+}
+
+func TestTrimEvents(t *testing.T) {
+	ctx := t.Context()
+	s := New()
+	record := func(details ...string) {
+		t.Helper()
+		err := s.Update(ctx, "t", func(tx store.Tx) error {
+			var evs []store.Event
+			for _, d := range details {
+				evs = append(evs, store.Event{Type: store.UserUpdated, Detail: d})
+			}
+			return tx.(store.EventRecorder).RecordEvents(ctx, evs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	seqs := func(after int64) []int64 {
+		t.Helper()
+		evs, err := s.Events(ctx, "t", after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	s.TrimEvents("never written", 5) // nothing to trim, no tenant created
+	if _, ok := s.tenants["never written"]; ok {
+		t.Errorf("TrimEvents created a tenant")
+	}
+	record("1", "2", "3")
+	s.TrimEvents("t", 0)
+	if diff := cmp.Diff([]int64{1, 2, 3}, seqs(0)); diff != "" {
+		t.Errorf("after TrimEvents(0) (-want +got):\n%s", diff)
+	}
+	s.TrimEvents("t", 2)
+	if diff := cmp.Diff([]int64{3}, seqs(0)); diff != "" {
+		t.Errorf("after TrimEvents(2) (-want +got):\n%s", diff)
+	}
+	record("4")
+	if diff := cmp.Diff([]int64{3, 4}, seqs(0)); diff != "" {
+		t.Errorf("Seq after a trim (-want +got):\n%s", diff)
+	}
+	s.TrimEvents("t", 10)
+	if got := seqs(0); len(got) != 0 {
+		t.Errorf("after trimming everything: %v", got)
+	}
+	record("5")
+	if diff := cmp.Diff([]int64{5}, seqs(0)); diff != "" {
+		t.Errorf("Seq after trimming everything (-want +got):\n%s", diff)
+	}
+	if evs, err := s.Events(ctx, "t", 0, 0); err != nil || len(evs) != 0 {
+		t.Errorf("Events with limit 0: %v, %v; want none", evs, err)
+	}
+}
+
+// TestManagedIndex checks that the index of managed users follows creates,
+// updates, deletes and roll-backs.
+func TestManagedIndex(t *testing.T) {
+	ctx := t.Context()
+	s := New()
+	fill(t, s, "t", 6) // all managed
+	setManaged := func(tx store.Tx, id string, managed bool) error {
+		u, err := tx.User(ctx, id)
+		if err != nil {
+			return err
+		}
+		u.Managed = managed
+		return tx.UpdateUser(ctx, &u)
+	}
+	check := func(what string, want ...string) {
+		t.Helper()
+		var got []string
+		for _, u := range s.tenants["t"].managedOrder {
+			got = append(got, u.id)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: managed users (-want +got):\n%s", what, diff)
+		}
+	}
+	check("after fill", "u0", "u1", "u2", "u3", "u4", "u5")
+	err := s.Update(ctx, "t", func(tx store.Tx) error {
+		for _, id := range []string{"u1", "u3"} {
+			if err := setManaged(tx, id, false); err != nil {
+				return err
+			}
+		}
+		if err := setManaged(tx, "u4", true); err != nil { // unchanged
+			return err
+		}
+		return tx.DeleteUser(ctx, "u5")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("after updates and a delete", "u0", "u2", "u4")
+	err = s.Update(ctx, "t", func(tx store.Tx) error {
+		steps := []func() error{
+			func() error { return setManaged(tx, "u1", true) },
+			func() error { return setManaged(tx, "u0", false) },
+			func() error { return tx.DeleteUser(ctx, "u2") },
+			func() error { return tx.CreateUser(ctx, sampleUser(9)) },
+			func() error { return setManaged(tx, "u9", false) },
+			func() error { return setManaged(tx, "u9", true) },
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		check("inside the Tx", "u1", "u4", "u9")
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("Update did not fail")
+	}
+	check("after the roll-back", "u0", "u2", "u4")
 }

@@ -80,15 +80,22 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 		return store.UserPage{}, err
 	}
 	t := r.t
+	order := t.userOrder
+	if q.ManagedOnly {
+		order = t.managedOrder
+	}
 	var matches []*userRec
 	if q.Filter == nil && q.SortBy.IsZero() {
-		matches = t.userOrder // paged below without a copy
+		matches = order // paged below without a copy
 	} else {
-		src := t.userOrder
+		src := order
 		if cands, ok := t.userCandidates(q.Filter); ok {
 			src = cands
 		}
 		for _, u := range src {
+			if q.ManagedOnly && !u.managed {
+				continue // before the resolver: never decoded
+			}
 			if store.Eval(q.Filter, u.resolver()) {
 				matches = append(matches, u)
 			}

@@ -80,14 +80,8 @@ func (x *tx) UpdateUser(ctx context.Context, u *store.User) error {
 	}
 	d.meta = store.Meta{Created: rec.meta.Created, LastModified: u.Meta.LastModified, Version: rec.meta.Version + 1}
 	old := rec.userData
-	t.unindexUser(rec)
-	rec.userData = d
-	t.indexUser(rec)
-	x.onRollback(func() {
-		t.unindexUser(rec)
-		rec.userData = old
-		t.indexUser(rec)
-	})
+	t.setUserData(rec, d)
+	x.onRollback(func() { t.setUserData(rec, old) })
 	u.Meta.Version = d.meta.Version
 	return nil
 }

@@ -31,6 +31,14 @@
 //   - Numbers in Attributes come back as float64 or json.Number of equal
 //     value.
 //
+// # Optional powers
+//
+// The subtests Events and Departures skip, saying so, when the store's Tx
+// does not implement store.EventRecorder or store.DepartureRecorder (asked
+// with a type assertion inside Update). When it implements EventRecorder,
+// the Store must implement store.EventLog. The suite checks that Seq
+// increases in commit order, not that it starts anywhere or has no gaps.
+//
 // The suite keeps its data sets small (the largest has 250 users) and never
 // sleeps, so that it runs in seconds against a real database.
 package storetest
@@ -76,6 +84,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tx", testTx},
 		{"TenantIsolation", testTenantIsolation},
 		{"Concurrency", testConcurrency},
+		{"UserFields", testUserFields},
+		{"Events", testEvents},
+		{"Departures", testDepartures},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
