@@ -1,6 +1,11 @@
 package sqlstore
 
-import "database/sql"
+import (
+	"context"
+	"database/sql"
+
+	"github.com/scimkit/scim/store"
+)
 
 // Test-only access to internals, for the external tests and benchmarks.
 
@@ -16,3 +21,28 @@ func EncodeDoc(attrs map[string]any) (doc, fdoc string, err error) {
 // Fold returns the folded form the adapter stores for userName and
 // displayName lookups.
 func Fold(s string) string { return fold(s) }
+
+// ReadAllUsers reads every user of the tenant in one query, in seq order,
+// decoding each row as a page does: the floor a paged walk is measured
+// against.
+func ReadAllUsers(ctx context.Context, s *Store, tenant string, fn func(store.User)) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	r := &reader{s: s, q: tx, tenant: tenant}
+	rows, err := r.query(ctx, "read all", "SELECT "+userColumns+" FROM scim_users r WHERE r.tenant = ? ORDER BY r.seq", tenant)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		_, u, err := scanUser(rows)
+		if err != nil {
+			return err
+		}
+		fn(u)
+	}
+	return rows.Err()
+}

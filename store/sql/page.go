@@ -92,11 +92,17 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 	}
 	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg + " AND " + cond
 
-	var total int
 	// Only a list of every resource of the tenant has its total in the
 	// counters; judged on the final condition, so that any selection added
 	// to it turns this path off.
 	plain := cond == sqlTrue
+	countSQL, countArgs := "SELECT COUNT(*)"+where, len(b.args)
+	count := func() (int, error) {
+		var n int
+		err := r.q.QueryRowContext(ctx, countSQL, b.args[:countArgs]...).Scan(&n)
+		return n, r.s.wrap("count", err)
+	}
+	total := -1 // not known yet
 	var deletes int64
 	if plain {
 		c, err := r.counts(ctx)
@@ -105,11 +111,12 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 		}
 		n, d := c.of(k)
 		total, deletes = int(n), d
-	} else if err := r.q.QueryRowContext(ctx, "SELECT COUNT(*)"+where, b.args...).Scan(&total); err != nil {
-		return 0, nil, r.s.wrap("count", err)
-	}
-	if q.Limit <= 0 || q.Offset >= total {
-		return total, nil, nil
+		if q.Limit <= 0 || q.Offset >= total {
+			return total, nil, nil
+		}
+	} else if q.Limit <= 0 {
+		total, err := count()
+		return total, nil, err
 	}
 	offset := max(q.Offset, 0)
 
@@ -143,6 +150,20 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 	}
 	if err := rows.Err(); err != nil {
 		return 0, nil, r.s.wrap("list", err)
+	}
+	if total < 0 {
+		switch {
+		case len(seqs) > 0 && len(seqs) < q.Limit:
+			// A page that is not full ends the result: no COUNT(*) needed,
+			// which halves the cost of a lookup by userName or externalId.
+			total = max(q.Offset, 0) + len(seqs)
+		case len(seqs) == 0 && q.Offset <= 0:
+			total = 0
+		default:
+			if total, err = count(); err != nil {
+				return 0, nil, err
+			}
+		}
 	}
 	if cacheable && len(seqs) > 0 {
 		r.s.cursors.remember(key, cursor{deletes: deletes, offset: max(q.Offset, 0) + len(seqs), seq: seqs[len(seqs)-1]})
