@@ -458,21 +458,23 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 				}
 				continue
 			}
-			key := [2]string{grant.Project, grant.Team}
+			// Names match ignoring case: one project however it is spelled,
+			// reported as first seen.
+			key := [2]string{strings.ToLower(grant.Project), strings.ToLower(grant.Team)}
 			i, seen := best[key]
 			switch {
 			case !seen:
 				best[key] = len(out.Grants)
 				out.Grants = append(out.Grants, grant)
 			case slices.Index(rule.Values, grant.Role) > slices.Index(rule.Values, out.Grants[i].Role):
-				out.Grants[i] = grant
+				out.Grants[i].Role = grant.Role
 			}
 		}
 		slices.SortFunc(out.Grants, func(a, b Grant) int {
-			if c := strings.Compare(a.Project, b.Project); c != 0 {
+			if c := strings.Compare(strings.ToLower(a.Project), strings.ToLower(b.Project)); c != 0 {
 				return c
 			}
-			return strings.Compare(a.Team, b.Team)
+			return strings.Compare(strings.ToLower(a.Team), strings.ToLower(b.Team))
 		})
 		return nil
 	})

@@ -191,3 +191,21 @@ func sortedCopy(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// tokensFor returns the TokenSet every test server uses.
+func tokensFor() *scim.TokenSet {
+	tokens := scim.NewTokenSet()
+	tokens.Add("acme", tokenAcme)
+	tokens.Add("other", tokenOther)
+	return tokens
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newHTTPServer serves h at the root of a test server.
+func newHTTPServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -1,0 +1,397 @@
+package scim_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store"
+	"github.com/scimkit/scim/store/memory"
+)
+
+// eventLog collects events delivered to Config.OnEvent.
+type eventLog struct {
+	mu     sync.Mutex
+	events []scim.Event
+}
+
+func (l *eventLog) add(_ context.Context, e scim.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// types returns the event types delivered since the last call.
+func (l *eventLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []string{}
+	for _, e := range l.events {
+		out = append(out, string(e.Type))
+	}
+	l.events = nil
+	return out
+}
+
+// seedUser stores an app user that SCIM does not manage.
+func seedUser(t *testing.T, st store.Store, tenant, email, role string) string {
+	t.Helper()
+	id := "app-" + strings.Split(email, "@")[0]
+	err := st.Update(context.Background(), tenant, func(tx store.Tx) error {
+		return tx.CreateUser(context.Background(), &store.User{ID: id, Role: role, Attributes: store.Attributes{
+			"userName": email, "active": true, "memberRole": role,
+			"emails": []any{map[string]any{"value": email, "type": "work", "primary": true}},
+		}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func ownerPolicy() scim.RolePolicy {
+	p := demoPolicy
+	p.Protected = []string{"owner"}
+	return p
+}
+
+// TestEvents checks the events a lifecycle produces, in order, with who
+// made them and the user before and after.
+func TestEvents(t *testing.T) {
+	var log eventLog
+	s := newTestServer(t, scim.Config{OnEvent: log.add})
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"e@x.com","memberRole":"admin"}`, "User-Agent: Okta SCIM Client").body, "id")
+	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","value":{"active":false,"memberRole":"viewer"}}]}`)
+	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"active","value":true}]}`)
+	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":"E"}]}`)
+	gid := str(s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"T","members":[{"value":"`+id+`"},{"value":"ghost"}]}`).body, "id")
+	s.must(http.StatusNoContent, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"replace","value":{"displayName":"T2"}},{"op":"remove","path":"members[value eq \"`+id+`\"]"}]}`)
+	s.must(http.StatusNoContent, "DELETE", "/Groups/"+gid, "")
+	s.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+	// A failed write delivers nothing.
+	s.must(http.StatusCreated, "POST", "/Users", `{"userName":"dup@x.com"}`)
+	s.must(http.StatusConflict, "POST", "/Users", `{"userName":"DUP@x.com"}`)
+	want := []string{
+		"user.provisioned",
+		"user.deactivated", "user.role_changed", "user.updated",
+		"user.reactivated", "user.updated",
+		"user.updated",
+		"group.created", "group.members_added", "group.members_skipped",
+		"group.renamed", "group.members_removed",
+		"group.deleted",
+		"user.deprovisioned",
+		"user.provisioned", // the first dup@x.com
+	}
+	if diff := cmp.Diff(want, log.take()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+// TestEventDetails checks one event's fields in full.
+func TestEventDetails(t *testing.T) {
+	var log eventLog
+	s := newTestServer(t, scim.Config{OnEvent: log.add})
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"d@x.com"}`, "User-Agent: Okta SCIM Client 1.0").body, "id")
+	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"memberRole","value":"admin"}]}`,
+		"User-Agent: Azure Active Directory SCIM client")
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if len(log.events) != 3 {
+		t.Fatalf("got %d events", len(log.events))
+	}
+	first, role := log.events[0], log.events[1]
+	got := map[string]any{
+		"tenant": first.Tenant, "client": first.Client, "user": first.UserID, "before": first.Before == nil,
+		"afterRole": first.After.Role, "managed": first.After.Managed, "token": first.TokenID != "",
+		"roleClient": role.Client, "roleBefore": role.Before.Role, "roleAfter": role.After.Role, "detail": role.Detail,
+	}
+	want := map[string]any{
+		"tenant": "acme", "client": "okta", "user": id, "before": true, "afterRole": "viewer", "managed": true, "token": true,
+		"roleClient": "entra", "roleBefore": "viewer", "roleAfter": "admin", "detail": `role "viewer" → "admin"`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("event fields (-want +got):\n%s", diff)
+	}
+	if strings.Contains(fmt.Sprint(log.events), tokenAcme) {
+		t.Errorf("an event carries the token")
+	}
+}
+
+// TestLinking covers adopting existing app users.
+func TestLinking(t *testing.T) {
+	tests := []struct {
+		name       string
+		link       bool
+		body       string
+		wantStatus int
+		wantLinked bool
+	}{
+		{"by userName", true, `{"userName":"ann@acme.test","memberRole":"admin"}`, 201, true},
+		{"by email, other userName", true, `{"userName":"ann.b","emails":[{"value":"ANN@acme.test"}]}`, 201, true},
+		{"linking off: same userName conflicts", false, `{"userName":"ann@acme.test"}`, 409, false},
+		{"linking off: same email creates", false, `{"userName":"ann.b","emails":[{"value":"ann@acme.test"}]}`, 201, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log eventLog
+			st := memory.New()
+			seeded := seedUser(t, st, "acme", "ann@acme.test", "viewer")
+			seedUser(t, st, "other", "bob@acme.test", "viewer")
+			s := newTestServerWith(t, st, scim.Config{LinkExisting: tc.link, OnEvent: log.add})
+			r := s.must(tc.wantStatus, "POST", "/Users", tc.body)
+			if tc.wantStatus != 201 {
+				return
+			}
+			if linked := str(r.body, "id") == seeded; linked != tc.wantLinked {
+				t.Fatalf("linked = %v, want %v: %s", linked, tc.wantLinked, r.raw)
+			}
+			if tc.wantLinked {
+				if diff := cmp.Diff([]string{"user.linked", "user.updated"}, dropRoleEvents(log.take())); diff != "" {
+					t.Errorf("events (-want +got):\n%s", diff)
+				}
+				var u store.User
+				_ = st.View(context.Background(), "acme", func(tx store.Reader) error {
+					u, _ = tx.User(context.Background(), seeded)
+					return nil
+				})
+				if !u.Managed || !u.Linked || u.ManagedBy != "acme" {
+					t.Errorf("after linking: managed %v linked %v by %q", u.Managed, u.Linked, u.ManagedBy)
+				}
+			}
+		})
+	}
+	t.Run("never across tenants", func(t *testing.T) {
+		st := memory.New()
+		seedUser(t, st, "other", "bob@acme.test", "viewer")
+		s := newTestServerWith(t, st, scim.Config{LinkExisting: true})
+		r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"bob@acme.test"}`)
+		if str(r.body, "id") == "app-bob" {
+			t.Errorf("linked a user of another tenant")
+		}
+	})
+	t.Run("never a user of another connection", func(t *testing.T) {
+		st := memory.New()
+		tokens := scim.NewTokenSet()
+		tokens.AddConnection("acme", "okta", "t-okta")
+		tokens.AddConnection("acme", "entra", "t-entra")
+		h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokens, LinkExisting: true, Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &testServer{t: t, store: st}
+		s.srv = newHTTPServer(t, h)
+		s.base = s.srv.URL
+		id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"c@acme.test"}`, "Authorization: Bearer t-okta").body, "id")
+		s.must(http.StatusConflict, "POST", "/Users", `{"userName":"c@acme.test"}`, "Authorization: Bearer t-entra")
+		s.must(http.StatusForbidden, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"active","value":false}]}`, "Authorization: Bearer t-entra")
+		s.must(http.StatusForbidden, "DELETE", "/Users/"+id, "", "Authorization: Bearer t-entra")
+		s.must(http.StatusNoContent, "DELETE", "/Users/"+id, "", "Authorization: Bearer t-okta")
+	})
+}
+
+func dropRoleEvents(types []string) []string {
+	out := []string{}
+	for _, t := range types {
+		if t != "user.role_changed" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// TestProtectedOwner checks every refusal records an event and changes
+// nothing (the demo profile tests cover the request dialects).
+func TestProtectedOwner(t *testing.T) {
+	var log eventLog
+	st := memory.New()
+	owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
+	s := newTestServerWith(t, st, scim.Config{LinkExisting: true, OnEvent: log.add})
+	h, err := scim.NewHandler(st, ownerPolicy(), scim.Config{Authenticator: tokensFor(), LinkExisting: true, OnEvent: log.add, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv = newHTTPServer(t, h)
+	s.base = s.srv.URL
+	before := snapshot(t, st, "acme")
+	s.must(http.StatusForbidden, "DELETE", "/Users/"+owner, "")
+	s.must(http.StatusForbidden, "PATCH", "/Users/"+owner, `{"Operations":[{"op":"replace","path":"memberRole","value":"viewer"}]}`)
+	if diff := cmp.Diff(before, snapshot(t, st, "acme")); diff != "" {
+		t.Errorf("refusals changed state:\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"user.protected_refused", "user.protected_refused"}, log.take()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	// Linking the owner keeps their role whatever the IdP sends.
+	r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"boss@acme.test","memberRole":"viewer"}`)
+	if str(r.body, "memberRole") != "owner" {
+		t.Errorf("linked owner role %q", str(r.body, "memberRole"))
+	}
+}
+
+// TestRolePolicies covers the role rules a policy can express.
+func TestRolePolicies(t *testing.T) {
+	base := demoPolicy
+	refuse := base
+	refuse.Unknown = scim.UnknownRefuse
+	ceiling := base
+	ceiling.Ceiling = "experiment_editor"
+	insensitive := base
+	insensitive.CaseInsensitive = true
+	roles := scim.RolePolicy{Attribute: "roles", Values: []string{"member", "admin"}, Default: "member"}
+	tests := []struct {
+		name       string
+		policy     scim.RolePolicy
+		body       string
+		wantStatus int
+		wantRole   any
+		roleKey    string
+	}{
+		{"valid", base, `{"userName":"a","memberRole":"admin"}`, 201, "admin", "memberRole"},
+		{"unknown falls back", base, `{"userName":"a","memberRole":"boss"}`, 201, "viewer", "memberRole"},
+		{"unknown refused", refuse, `{"userName":"a","memberRole":"boss"}`, 400, nil, ""},
+		{"above ceiling falls back", ceiling, `{"userName":"a","memberRole":"admin"}`, 201, "viewer", "memberRole"},
+		{"at ceiling", ceiling, `{"userName":"a","memberRole":"experiment_editor"}`, 201, "experiment_editor", "memberRole"},
+		{"case-sensitive", base, `{"userName":"a","memberRole":"Admin"}`, 201, "viewer", "memberRole"},
+		{"case-insensitive", insensitive, `{"userName":"a","memberRole":"ADMIN"}`, 201, "admin", "memberRole"},
+		{"extension", base, `{"userName":"a","urn:ietf:params:scim:schemas:extension:scimkit:2.0:User":{"memberRole":"data_owner"}}`, 201, "data_owner", "memberRole"},
+		{"roles attribute primary", roles, `{"userName":"a","roles":[{"value":"member"},{"value":"admin","primary":true}]}`, 201,
+			[]any{map[string]any{"value": "admin", "primary": true}}, "roles"},
+		{"roles attribute missing", roles, `{"userName":"a"}`, 201, []any{map[string]any{"value": "member", "primary": true}}, "roles"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := scim.NewHandler(memory.New(), tc.policy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &testServer{t: t}
+			s.srv = newHTTPServer(t, h)
+			s.base = s.srv.URL
+			r := s.must(tc.wantStatus, "POST", "/Users", tc.body)
+			if tc.wantStatus != 201 {
+				if str(r.body, "scimType") != "invalidValue" || !strings.Contains(str(r.body, "detail"), "admin") {
+					t.Errorf("refusal: %s", r.raw)
+				}
+				return
+			}
+			if diff := cmp.Diff(tc.wantRole, r.body[tc.roleKey]); diff != "" {
+				t.Errorf("role (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReprovision covers the re-provisioning rules.
+func TestReprovision(t *testing.T) {
+	for _, tc := range []struct {
+		rule scim.ReprovisionRule
+		want string
+	}{{scim.ReprovisionDefault, "viewer"}, {scim.ReprovisionPrevious, "data_owner"}} {
+		p := demoPolicy
+		p.Reprovision = tc.rule
+		h, err := scim.NewHandler(memory.New(), p, scim.Config{Authenticator: tokensFor(), Logger: discardLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &testServer{t: t}
+		s.srv = newHTTPServer(t, h)
+		s.base = s.srv.URL
+		id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"r@x.com","memberRole":"data_owner"}`).body, "id")
+		s.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+		if got := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"R@x.com","memberRole":"default"}`).body, "memberRole"); got != tc.want {
+			t.Errorf("rule %v: role %q, want %q", tc.rule, got, tc.want)
+		}
+	}
+}
+
+// TestHideUnmanaged keeps app users out of listings and lookups.
+func TestHideUnmanaged(t *testing.T) {
+	st := memory.New()
+	app := seedUser(t, st, "acme", "app@acme.test", "viewer")
+	s := newTestServerWith(t, st, scim.Config{HideUnmanaged: true})
+	s.must(http.StatusCreated, "POST", "/Users", `{"userName":"idp@acme.test"}`)
+	r := s.must(http.StatusOK, "GET", "/Users", "")
+	if r.body["totalResults"] != float64(1) {
+		t.Errorf("listed %v users", r.body["totalResults"])
+	}
+	s.must(http.StatusNotFound, "GET", "/Users/"+app, "")
+	s.must(http.StatusNotFound, "DELETE", "/Users/"+app, "")
+}
+
+// TestStrictMembers refuses a batch naming unknown ids, applying nothing.
+func TestStrictMembers(t *testing.T) {
+	s := newTestServer(t, scim.Config{StrictMembers: true})
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"m@x.com"}`).body, "id")
+	gid := str(s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"G"}`).body, "id")
+	r := s.must(http.StatusBadRequest, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"},{"value":"ghost"}]}]}`)
+	if !strings.Contains(str(r.body, "detail"), "ghost") {
+		t.Errorf("detail does not name the id: %s", r.raw)
+	}
+	if m := memberIDs(s.must(http.StatusOK, "GET", "/Groups/"+gid, "").body); len(m) != 0 {
+		t.Errorf("strict refusal applied members %v", m)
+	}
+}
+
+// TestGroupRoles checks Handler.Roles: org grants raise the org role,
+// project grants keep the highest per project.
+func TestGroupRoles(t *testing.T) {
+	p := demoPolicy
+	p.GroupRoles = []scim.GroupRole{
+		{Pattern: "Admins", Role: "admin"},
+		{Pattern: "App-{project}-{team}-{role}", Values: []string{"member", "lead"}},
+		{Pattern: "App-{project}-{role}", Values: []string{"reader", "writer"}, NoDelete: true},
+	}
+	st := memory.New()
+	h, err := scim.NewHandler(st, p, scim.Config{Authenticator: tokensFor(), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{t: t, store: st}
+	s.srv = newHTTPServer(t, h)
+	s.base = s.srv.URL
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"g@x.com"}`).body, "id")
+	for _, name := range []string{"App-Alpha-reader", "app-alpha-WRITER", "App-Beta-Core-lead", "App-Gamma-owner", "Admins"} {
+		s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"`+name+`","members":[{"value":"`+id+`"}]}`)
+	}
+	got, err := h.Roles(context.Background(), "acme", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := scim.Roles{Org: "admin", Grants: []scim.Grant{
+		{Project: "Alpha", Role: "writer"},
+		{Project: "Beta", Team: "Core", Role: "lead"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Roles (-want +got):\n%s", diff)
+	}
+	if _, err := h.Roles(context.Background(), "other", id); err == nil {
+		t.Errorf("Roles across tenants found the user")
+	}
+	g := resources(t, s.must(http.StatusOK, "GET", "/Groups?filter="+filterQuery(`displayName eq "App-Alpha-reader"`), ""))[0]
+	s.must(http.StatusBadRequest, "DELETE", "/Groups/"+g["id"].(string), "")
+}
+
+// TestPolicyValidation checks NewHandler refuses inconsistent policies.
+func TestPolicyValidation(t *testing.T) {
+	for name, p := range map[string]scim.RolePolicy{
+		"values without attribute": {Values: []string{"a"}},
+		"no values":                {Attribute: "role"},
+		"default not a value":      {Attribute: "role", Values: []string{"a"}, Default: "b"},
+		"ceiling below default":    {Attribute: "role", Values: []string{"a", "b"}, Default: "b", Ceiling: "a"},
+		"dotted attribute":         {Attribute: "name.role", Values: []string{"a"}, Default: "a"},
+		"group role without role":  {Attribute: "role", Values: []string{"a"}, Default: "a", GroupRoles: []scim.GroupRole{{Pattern: "G-{project}"}}},
+	} {
+		if _, err := scim.NewHandler(memory.New(), p, scim.Config{Authenticator: tokensFor()}); err == nil {
+			t.Errorf("%s: NewHandler accepted %+v", name, p)
+		}
+	}
+	if _, err := scim.NewHandler(memory.New(), demoPolicy, scim.Config{}); err == nil {
+		t.Errorf("NewHandler accepted a Config without Authenticator")
+	}
+}
