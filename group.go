@@ -458,16 +458,18 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 				}
 				continue
 			}
-			// Names match ignoring case: one project however it is spelled,
-			// reported as first seen.
+			// Names match ignoring case: one project however it is spelled.
 			key := [2]string{strings.ToLower(grant.Project), strings.ToLower(grant.Team)}
 			i, seen := best[key]
 			switch {
 			case !seen:
 				best[key] = len(out.Grants)
 				out.Grants = append(out.Grants, grant)
-			case slices.Index(rule.Values, grant.Role) > slices.Index(rule.Values, out.Grants[i].Role):
-				out.Grants[i].Role = grant.Role
+			case slices.Index(rule.Values, grant.Role) > slices.Index(rule.Values, out.Grants[i].Role),
+				grant.Role == out.Grants[i].Role && grant.Project+"/"+grant.Team < out.Grants[i].Project+"/"+out.Grants[i].Team:
+				// The highest role wins, spelled as the group that grants it
+				// names the project (ties: the smallest spelling).
+				out.Grants[i] = grant
 			}
 		}
 		slices.SortFunc(out.Grants, func(a, b Grant) int {

@@ -364,7 +364,7 @@ func TestGroupRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := scim.Roles{Org: "admin", Grants: []scim.Grant{
-		{Project: "Alpha", Role: "writer"},
+		{Project: "alpha", Role: "writer"},
 		{Project: "Beta", Team: "Core", Role: "lead"},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -154,7 +154,9 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	var extraCore []*schema.Attr
 	var extensions []*schema.Schema
 	if policy.enabled() {
-		extraCore = append(extraCore, policy.attr())
+		if !policy.usesRoles() {
+			extraCore = append(extraCore, policy.attr())
+		}
 		if ext := policy.extension(); ext != nil {
 			extensions = append(extensions, ext)
 		}
@@ -166,6 +168,13 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		log:    cfg.Logger,
 		users:  schema.NewUser(extraCore, extensions...),
 		groups: schema.NewGroup(),
+	}
+	if policy.usesRoles() {
+		// The standard roles attribute carries the role: list the values
+		// on its value sub-attribute.
+		if v := h.users.Core.Attr("roles").Sub("value"); v != nil {
+			v.CanonicalValues = append([]string(nil), policy.Values...)
+		}
 	}
 	for _, g := range policy.GroupRoles {
 		h.groupRoles = append(h.groupRoles, g.compile(policy.Values))

@@ -466,3 +466,17 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// Managed reports whether a user of tenant is managed through SCIM (created
+// by an identity provider or linked to one), so that the app can lock the
+// user's profile in its own UI. It returns store.ErrNotFound for an unknown
+// user.
+func (h *Handler) Managed(ctx context.Context, tenant, userID string) (bool, error) {
+	var managed bool
+	err := h.store.View(ctx, tenant, func(tx store.Reader) error {
+		u, err := tx.User(ctx, userID)
+		managed = u.Managed
+		return err
+	})
+	return managed, err
+}
