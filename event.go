@@ -18,21 +18,22 @@ type Event = store.Event
 
 // Event types, re-exported from package store.
 const (
-	UserProvisioned   = store.UserProvisioned
-	UserLinked        = store.UserLinked
-	UserUpdated       = store.UserUpdated
-	UserRoleChanged   = store.UserRoleChanged
-	UserDeactivated   = store.UserDeactivated
-	UserReactivated   = store.UserReactivated
-	UserDeprovisioned = store.UserDeprovisioned
-	GroupCreated      = store.GroupCreated
-	GroupRenamed      = store.GroupRenamed
-	GroupUpdated      = store.GroupUpdated
-	GroupDeleted      = store.GroupDeleted
-	MembersAdded      = store.MembersAdded
-	MembersRemoved    = store.MembersRemoved
-	MembersSkipped    = store.MembersSkipped
-	ProtectedRefused  = store.ProtectedRefused
+	UserProvisioned    = store.UserProvisioned
+	UserLinked         = store.UserLinked
+	UserUpdated        = store.UserUpdated
+	UserRoleChanged    = store.UserRoleChanged
+	UserDeactivated    = store.UserDeactivated
+	UserReactivated    = store.UserReactivated
+	UserDeprovisioned  = store.UserDeprovisioned
+	GroupCreated       = store.GroupCreated
+	GroupRenamed       = store.GroupRenamed
+	GroupUpdated       = store.GroupUpdated
+	GroupDeleted       = store.GroupDeleted
+	MembersAdded       = store.MembersAdded
+	MembersRemoved     = store.MembersRemoved
+	MembersSkipped     = store.MembersSkipped
+	ProtectedRefused   = store.ProtectedRefused
+	DeprovisioningHeld = store.DeprovisioningHeld
 )
 
 // Delivery guarantee of Config.OnEvent: events are delivered after the
@@ -123,7 +124,7 @@ func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) 
 	if err != nil {
 		h.log.Error("scim: could not record a refusal event", "tenant", r.principal.Tenant, "err", err)
 	}
-	h.log.Warn("scim: refused a change to a protected user", "tenant", r.principal.Tenant,
+	h.log.Warn("scim: refused a change", "event", string(e.Type), "tenant", r.principal.Tenant,
 		"user", e.UserID, "detail", e.Detail)
 	return out
 }

@@ -453,7 +453,9 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 				continue
 			}
 			if grant.Project == "" {
-				if h.policy.rank(grant.Role) > h.policy.rank(out.Org) {
+				// Groups raise an org role of Values; a role outside them
+				// (the owner's) is never replaced.
+				if (out.Org == "" || h.policy.rank(out.Org) >= 0) && h.policy.rank(grant.Role) > h.policy.rank(out.Org) {
 					out.Org = grant.Role
 				}
 				continue

@@ -395,3 +395,50 @@ func TestPolicyValidation(t *testing.T) {
 		t.Errorf("NewHandler accepted a Config without Authenticator")
 	}
 }
+
+// TestRoleEdgeCases covers what a help-page review found: the extension
+// path changes the role after creation, an empty value keeps it, and an
+// org role outside Values (the owner's) is never replaced by a group.
+func TestRoleEdgeCases(t *testing.T) {
+	const ext = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
+	s := newTestServer(t, scimConfig())
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"x@x.com","memberRole":"admin"}`).body, "id")
+	tests := []struct {
+		name, body, want string
+	}{
+		{"extension path", `{"Operations":[{"op":"Replace","path":"` + ext + `:memberRole","value":"data_owner"}]}`, "data_owner"},
+		{"pathless URN key", `{"Operations":[{"op":"replace","value":{"` + ext + `:memberRole":"experiment_editor"}}]}`, "experiment_editor"},
+		{"empty value keeps", `{"Operations":[{"op":"replace","path":"memberRole","value":""}]}`, "experiment_editor"},
+		{"top-level wins when changed", `{"Operations":[{"op":"replace","value":{"memberRole":"admin","` + ext + `:memberRole":"viewer"}}]}`, "admin"},
+	}
+	for _, tc := range tests {
+		r := s.must(http.StatusOK, "PATCH", "/Users/"+id, tc.body)
+		extAttrs, _ := r.body[ext].(map[string]any)
+		got := map[string]any{"top": r.body["memberRole"], "ext": extAttrs["memberRole"]}
+		if diff := cmp.Diff(map[string]any{"top": tc.want, "ext": tc.want}, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+
+	p := ownerPolicy()
+	p.GroupRoles = []scim.GroupRole{{Pattern: "Viewers", Role: "viewer"}}
+	st := memory.New()
+	owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
+	h, err := scim.NewHandler(st, p, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), LinkExisting: true, RefuseEmailChanges: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := &testServer{t: t, store: st}
+	s2.srv = newHTTPServer(t, h)
+	s2.base = s2.srv.URL
+	// Linking by email keeps the app's userName and emails when the app owns them.
+	linked := s2.must(http.StatusCreated, "POST", "/Users", `{"userName":"boss.idp","emails":[{"value":"boss@acme.test"},{"value":"alias@acme.test"}]}`)
+	if str(linked.body, "id") != owner || str(linked.body, "userName") != "boss@acme.test" || len(linked.body["emails"].([]any)) != 1 {
+		t.Errorf("linked owner: %s", linked.raw)
+	}
+	s2.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Viewers","members":[{"value":"`+owner+`"}]}`)
+	roles, err := h.Roles(context.Background(), "acme", owner)
+	if err != nil || roles.Org != "owner" {
+		t.Errorf("owner's org role with a viewer group: %q %v", roles.Org, err)
+	}
+}

@@ -149,7 +149,8 @@ func (h *Handler) buildQuery(rt *schema.ResourceType, p listParams) (store.Query
 	q.Offset, q.Limit = start-1, count
 
 	if strings.TrimSpace(p.filter) != "" {
-		if q.Filter, err = filter.Parse(rt, p.filter); err != nil {
+		lim := filter.Limits{MaxLength: h.cfg.Limits.MaxFilterLength, MaxDepth: h.cfg.Limits.MaxFilterDepth}
+		if q.Filter, err = lim.Parse(rt, p.filter); err != nil {
 			return q, 0, err
 		}
 	}

@@ -30,7 +30,9 @@ func (h *Handler) normalizeGroup(body map[string]any) (store.Attributes, []store
 
 // applyPatch applies a PatchOp body to attrs.
 func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
-	return patch.Apply(rt, attrs, body, patch.Options{})
+	return patch.Apply(rt, attrs, body, patch.Options{
+		MaxOperations: h.cfg.Limits.MaxOperations, MaxMembers: h.cfg.Limits.MaxMembers,
+	})
 }
 
 // applyMembers writes the membership changes of a group PATCH, in order.

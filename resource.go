@@ -344,6 +344,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError writes a SCIM error response.
 func writeError(w http.ResponseWriter, e *Error) {
+	if sw, ok := w.(*statusWriter); ok {
+		sw.detail = e.Detail
+	}
 	body := map[string]any{
 		"schemas": []string{schema.ErrorURN},
 		"status":  strconv.Itoa(e.Status),
@@ -381,6 +384,7 @@ func readBody(r *request) ([]byte, error) {
 		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
 	}
 	b, err := io.ReadAll(r.Body)
+	r.body = b
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -194,9 +194,13 @@ func (p RolePolicy) extension() *schema.Schema {
 	}
 }
 
-// sent extracts the role value a request carries and removes it from the
-// extension (the role is stored at the top level).
-func (p RolePolicy) sent(attrs store.Attributes) (string, bool) {
+// sent extracts the role value a request carries, given the user's
+// current role ("" for a new user), and removes it from the extension (the
+// role is stored at the top level). A value in the extension wins when the
+// top-level one is missing or still the current role: a PATCH or PUT that
+// changes only the extension's value (Entra) changes the role. An empty
+// value is no value.
+func (p RolePolicy) sent(attrs store.Attributes, current string) (string, bool) {
 	if p.usesRoles() {
 		list, _ := attrs["roles"].([]any)
 		first := ""
@@ -204,18 +208,20 @@ func (p RolePolicy) sent(attrs store.Attributes) (string, bool) {
 			m, _ := el.(map[string]any)
 			v, _ := m["value"].(string)
 			if m["primary"] == true {
-				return v, true
+				return v, strings.TrimSpace(v) != ""
 			}
 			if i == 0 {
 				first = v
 			}
 		}
-		return first, len(list) > 0
+		return first, strings.TrimSpace(first) != ""
 	}
 	v, ok := attrs[p.Attribute].(string)
+	ok = ok && strings.TrimSpace(v) != ""
 	if p.ExtensionURN != "" {
 		if ext, isMap := attrs[p.ExtensionURN].(map[string]any); isMap {
-			if ev, has := ext[p.Attribute].(string); has && !ok {
+			if ev, has := ext[p.Attribute].(string); has && strings.TrimSpace(ev) != "" &&
+				(!ok || (current != "" && strings.EqualFold(v, current))) {
 				v, ok = ev, true
 			}
 			delete(ext, p.Attribute)
@@ -236,7 +242,11 @@ func (p RolePolicy) resolve(attrs store.Attributes, current *store.User, previou
 	if !p.enabled() {
 		return "", nil
 	}
-	value, hasValue := p.sent(attrs)
+	currentRole := ""
+	if current != nil {
+		currentRole = current.Role
+	}
+	value, hasValue := p.sent(attrs, currentRole)
 	role := ""
 	switch {
 	case current != nil && hasValue && current.Role != "" && strings.EqualFold(value, current.Role):
@@ -272,7 +282,7 @@ func (p RolePolicy) dropRole(attrs store.Attributes, role string) {
 	if !p.enabled() {
 		return
 	}
-	if v, ok := p.sent(attrs); ok && strings.EqualFold(v, role) {
+	if v, ok := p.sent(attrs, role); ok && strings.EqualFold(v, role) {
 		if p.usesRoles() {
 			delete(attrs, "roles")
 		} else {

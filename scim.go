@@ -48,6 +48,18 @@ type Config struct {
 	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 
+	// Limits bound what one tenant's requests may cost (rate, concurrency,
+	// PATCH size, filter size, time); the zero value is safe.
+	Limits Limits
+
+	// DeprovisionGuard holds mass deprovisioning (an IdP scoping mistake)
+	// until the app confirms; the zero value turns it off.
+	DeprovisionGuard DeprovisionGuard
+
+	// JournalSize is how many recent requests per tenant Journal keeps.
+	// Default 100; -1 keeps none.
+	JournalSize int
+
 	// OnEvent receives every state change after it committed, in commit
 	// order per tenant (see Event). It runs on the request's goroutine and
 	// holds up the tenant's next write: keep it short, or hand off.
@@ -116,6 +128,10 @@ type Handler struct {
 	disco  discovery
 	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
 
+	limiters sync.Map // tenant → *tenantLimiter
+	guard    *guard
+	journal  *journal
+
 	groupRoles []GroupRole // compiled RolePolicy.GroupRoles
 }
 
@@ -150,6 +166,13 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.Limits = cfg.Limits.withDefaults()
+	if err := cfg.DeprovisionGuard.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.JournalSize == 0 {
+		cfg.JournalSize = 100
+	}
 
 	var extraCore []*schema.Attr
 	var extensions []*schema.Schema
@@ -162,12 +185,14 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		}
 	}
 	h := &Handler{
-		store:  st,
-		policy: policy,
-		cfg:    cfg,
-		log:    cfg.Logger,
-		users:  schema.NewUser(extraCore, extensions...),
-		groups: schema.NewGroup(),
+		store:   st,
+		policy:  policy,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		users:   schema.NewUser(extraCore, extensions...),
+		groups:  schema.NewGroup(),
+		guard:   newGuard(cfg.DeprovisionGuard),
+		journal: newJournal(cfg.JournalSize),
 	}
 	if policy.usesRoles() {
 		// The standard roles attribute carries the role: list the values
@@ -191,6 +216,7 @@ type request struct {
 	*http.Request
 	principal Principal
 	base      string // absolute URL of the handler's root, no trailing slash
+	body      []byte // the body as read, for the journal's summary
 }
 
 // ServeHTTP implements http.Handler.
@@ -209,6 +235,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, errInternal)
 			}
 		}
+		h.journal.record(req, sw, time.Since(start))
 		h.log.LogAttrs(r.Context(), slog.LevelInfo, "scim request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
@@ -237,8 +264,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.principal = p
 	req.base = h.baseURL(r)
+	release := h.admit(sw, p.Tenant)
+	if release == nil {
+		return
+	}
+	defer release()
+	if t := h.cfg.Limits.Timeout; t > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), t)
+		defer cancel()
+		req.Request = r.WithContext(ctx)
+	}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
+		req.Body = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
 	}
 	h.route(sw, req)
 }
@@ -380,11 +417,13 @@ func clientName(ua string) string {
 	return "other"
 }
 
-// statusWriter records the status written, for the request log.
+// statusWriter records the status written, and the error detail, for the
+// request log and the journal.
 type statusWriter struct {
 	http.ResponseWriter
-	code  int
-	wrote bool
+	code   int
+	wrote  bool
+	detail string
 }
 
 func (w *statusWriter) WriteHeader(code int) {

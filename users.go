@@ -165,6 +165,15 @@ func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, a
 	if h.cfg.IgnoreNameChanges {
 		keepNames(attrs, before.Attributes)
 	}
+	if h.cfg.RefuseEmailChanges {
+		// The app owns email addresses: the IdP matched one of them, and
+		// the user keeps their userName and emails.
+		for _, k := range []string{"userName", "emails"} {
+			if v, ok := before.Attributes[k]; ok {
+				attrs[k] = v
+			}
+		}
+	}
 	role, err := h.policy.resolve(attrs, &before, "")
 	if err != nil {
 		return u, err
@@ -293,7 +302,7 @@ func (h *Handler) writable(r *request, u *store.User) error {
 // refuse returns the 403 for a change to a protected user, carrying the
 // event that records the refusal.
 func refuse(u *store.User, what string) error {
-	detail := fmt.Sprintf("user %s has the protected role %q: SCIM cannot %s them", u.ID, u.Role, what)
+	detail := fmt.Sprintf("user %s has the protected role %q and cannot be %s through SCIM", u.ID, u.Role, what)
 	c := *u
 	return &refusal{
 		err:   &Error{Status: http.StatusForbidden, Detail: detail},
@@ -309,7 +318,9 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 	change func(current store.Attributes) (store.Attributes, error)) (store.User, []store.GroupRef, error) {
 	var u store.User
 	var groups []store.GroupRef
+	deactivated := false
 	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
+		deactivated = false
 		var err error
 		if u, err = tx.User(ctx, id); err != nil {
 			return err
@@ -343,13 +354,18 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 			if err != nil {
 				return err
 			}
+			deactivated = before.Active() && !(&store.User{Attributes: attrs}).Active()
 			if h.policy.protected(before.Role) {
-				after := store.User{Attributes: attrs}
 				switch {
-				case before.Active() && !after.Active():
-					return refuse(&before, "deactivate")
+				case deactivated:
+					return refuse(&before, "deactivated")
 				case role != before.Role:
-					return refuse(&before, "change the role of")
+					return refuse(&before, "given another role")
+				}
+			}
+			if deactivated {
+				if err := h.checkDeprovision(ctx, tx, &before, "deactivate"); err != nil {
+					return err
 				}
 			}
 			userName, err := userNameOf(attrs)
@@ -374,6 +390,9 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 		}
 		return err
 	})
+	if err == nil && deactivated {
+		h.recordDeprovision(r.principal.Tenant)
+	}
 	return u, groups, err
 }
 
@@ -429,6 +448,7 @@ func sameFolded(a, b []string) bool {
 // deleteUser answers DELETE /Users/{id}: the user is deprovisioned and
 // leaves every team.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
+	wasActive := false
 	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
@@ -441,13 +461,19 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 			return err
 		}
 		if h.policy.protected(u.Role) {
-			return refuse(&u, "delete")
+			return refuse(&u, "deleted")
 		}
 		if !u.Managed {
 			return &Error{Status: http.StatusForbidden, Detail: "user " + id + " is an app user not managed through SCIM"}
 		}
 		if err := h.writable(r, &u); err != nil {
 			return err
+		}
+		if wasActive = u.Active(); wasActive {
+			// Deleting an inactive user was counted when it was deactivated.
+			if err := h.checkDeprovision(ctx, tx, &u, "delete"); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
@@ -463,6 +489,9 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 	if err != nil {
 		h.fail(w, r, err, "User", id)
 		return
+	}
+	if wasActive {
+		h.recordDeprovision(r.principal.Tenant)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -25,6 +25,9 @@ const (
 	MembersRemoved    EventType = "group.members_removed"
 	MembersSkipped    EventType = "group.members_skipped"  // ids that are not provisioned users of the tenant
 	ProtectedRefused  EventType = "user.protected_refused" // a change to a protected user was refused
+	// DeprovisioningHeld reports that mass deprovisioning was put on hold
+	// until an admin confirms (scim.DeprovisionGuard).
+	DeprovisioningHeld EventType = "tenant.deprovisioning_held"
 )
 
 // Event is one state change, reported after it committed. User events

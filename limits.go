@@ -1,0 +1,126 @@
+package scim
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Limits bounds what one tenant's requests may cost. Every field has a safe
+// default (its zero value); -1 turns a limit off.
+type Limits struct {
+	// MaxOperations caps the operations of one PATCH. Default 1000.
+	MaxOperations int
+	// MaxMembers caps the member values of one PATCH or of a group body.
+	// Default 10,000.
+	MaxMembers int
+	// MaxFilterLength caps a filter's length in bytes. Default 4096.
+	MaxFilterLength int
+	// MaxFilterDepth caps the nesting of a filter. Default 32.
+	MaxFilterDepth int
+	// MaxConcurrent caps a tenant's requests in flight in this Handler;
+	// more get 429 with Retry-After. Default 64.
+	MaxConcurrent int
+	// RequestsPerSecond caps a tenant's request rate in this Handler (a
+	// token bucket holding Burst requests); more get 429 with Retry-After.
+	// Default 1000, far above what an IdP sends, low enough to keep one
+	// tenant from starving the others.
+	RequestsPerSecond float64
+	// Burst is the token bucket's size. Default: RequestsPerSecond.
+	Burst int
+	// Timeout bounds a request's work; past it the store call fails and
+	// the IdP gets 503 (Entra gives up after 60 s). Default 30 s.
+	Timeout time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		switch *v {
+		case 0:
+			*v = d
+		case -1:
+			*v = math.MaxInt32
+		}
+	}
+	def(&l.MaxOperations, 1000)
+	def(&l.MaxMembers, 10000)
+	def(&l.MaxFilterLength, 4096)
+	def(&l.MaxFilterDepth, 32)
+	if l.MaxConcurrent == 0 {
+		l.MaxConcurrent = 64
+	}
+	if l.RequestsPerSecond == 0 {
+		l.RequestsPerSecond = 1000
+	}
+	if l.Burst == 0 {
+		l.Burst = max(1, int(math.Ceil(l.RequestsPerSecond)))
+	}
+	if l.Timeout == 0 {
+		l.Timeout = 30 * time.Second
+	}
+	return l
+}
+
+// tenantLimiter holds one tenant's concurrency slots and token bucket.
+type tenantLimiter struct {
+	slots chan struct{}
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+}
+
+// limiter returns the limiter of a tenant.
+func (h *Handler) limiter(tenant string) *tenantLimiter {
+	if l, ok := h.limiters.Load(tenant); ok {
+		return l.(*tenantLimiter)
+	}
+	l := &tenantLimiter{tokens: float64(h.cfg.Limits.Burst), last: time.Now()}
+	if n := h.cfg.Limits.MaxConcurrent; n > 0 {
+		l.slots = make(chan struct{}, n)
+	}
+	actual, _ := h.limiters.LoadOrStore(tenant, l)
+	return actual.(*tenantLimiter)
+}
+
+// admit applies the tenant's rate and concurrency limits. It returns a
+// release func, or writes 429 and returns nil.
+func (h *Handler) admit(w http.ResponseWriter, tenant string) func() {
+	lim := h.cfg.Limits
+	l := h.limiter(tenant)
+	if rate := lim.RequestsPerSecond; rate > 0 {
+		l.mu.Lock()
+		now := time.Now()
+		l.tokens = math.Min(float64(lim.Burst), l.tokens+now.Sub(l.last).Seconds()*rate)
+		l.last = now
+		ok := l.tokens >= 1
+		wait := 0.0
+		if ok {
+			l.tokens--
+		} else {
+			wait = (1 - l.tokens) / rate
+		}
+		l.mu.Unlock()
+		if !ok {
+			tooMany(w, wait, "too many requests for this tenant; slow down")
+			return nil
+		}
+	}
+	if l.slots == nil {
+		return func() {}
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return func() { <-l.slots }
+	default:
+		tooMany(w, 1, "too many concurrent requests for this tenant; retry shortly")
+		return nil
+	}
+}
+
+func tooMany(w http.ResponseWriter, wait float64, detail string) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait)))))
+	writeError(w, &Error{Status: http.StatusTooManyRequests, Detail: detail})
+}

@@ -1,0 +1,206 @@
+package scim_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store"
+	"github.com/scimkit/scim/store/memory"
+)
+
+func TestRateLimit(t *testing.T) {
+	s := newTestServer(t, scim.Config{Limits: scim.Limits{RequestsPerSecond: 0.001, Burst: 2}})
+	s.must(http.StatusOK, "GET", "/Users", "")
+	s.must(http.StatusOK, "GET", "/Users", "")
+	r := s.must(http.StatusTooManyRequests, "GET", "/Users", "")
+	if r.header.Get("Retry-After") == "" || str(r.body, "status") != "429" {
+		t.Errorf("429 without Retry-After or SCIM body: %v %s", r.header, r.raw)
+	}
+	// Another tenant has its own bucket.
+	s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+}
+
+// gatedStore is a real memory store whose reads can be held at a gate, to
+// keep requests in flight.
+type gatedStore struct {
+	store.Store
+	gate chan struct{}
+	in   chan struct{}
+}
+
+func (g *gatedStore) View(ctx context.Context, tenant string, fn func(store.Reader) error) error {
+	g.in <- struct{}{}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Store.View(ctx, tenant, fn)
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	gs := &gatedStore{Store: memory.New(), gate: make(chan struct{}), in: make(chan struct{}, 10)}
+	s := newTestServerWith(t, gs, scim.Config{Limits: scim.Limits{MaxConcurrent: 1}})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.do("GET", "/Users", "")
+	}()
+	<-gs.in // the first request holds the tenant's only slot
+	s.must(http.StatusTooManyRequests, "GET", "/Users", "")
+	close(gs.gate)
+	wg.Wait()
+	s.must(http.StatusOK, "GET", "/Users", "")
+}
+
+func TestTimeout(t *testing.T) {
+	gs := &gatedStore{Store: memory.New(), gate: make(chan struct{}), in: make(chan struct{}, 10)}
+	s := newTestServerWith(t, gs, scim.Config{Limits: scim.Limits{Timeout: 50 * time.Millisecond}})
+	r := s.must(http.StatusServiceUnavailable, "GET", "/Users", "")
+	if r.header.Get("Retry-After") == "" {
+		t.Errorf("503 without Retry-After")
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	s := newTestServer(t, scim.Config{Limits: scim.Limits{MaxOperations: 2, MaxMembers: 2, MaxFilterLength: 30}})
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"l@x.com"}`).body, "id")
+	gid := str(s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"L"}`).body, "id")
+	op := `{"op":"replace","path":"displayName","value":"x"}`
+	r := s.must(http.StatusRequestEntityTooLarge, "PATCH", "/Users/"+id, `{"Operations":[`+op+`,`+op+`,`+op+`]}`)
+	if str(r.body, "scimType") != "tooMany" {
+		t.Errorf("ops limit: %s", r.raw)
+	}
+	s.must(http.StatusRequestEntityTooLarge, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"a"},{"value":"b"},{"value":"c"}]}]}`)
+	s.must(http.StatusBadRequest, "GET", "/Users?filter="+filterQuery(`userName eq "`+strings.Repeat("a", 40)+`"`), "")
+	s.must(http.StatusOK, "GET", "/Users?filter="+filterQuery(`userName eq "l@x.com"`), "")
+}
+
+// TestDeprovisionGuard holds mass deprovisioning until the app confirms.
+func TestDeprovisionGuard(t *testing.T) {
+	var log eventLog
+	st := memory.New()
+	h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), OnEvent: log.add,
+		DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{t: t, store: st}
+	s.srv = newHTTPServer(t, h)
+	s.base = s.srv.URL
+	var ids []string
+	for i := range 6 {
+		ids = append(ids, str(s.must(http.StatusCreated, "POST", "/Users", fmt.Sprintf(`{"userName":"u%d@x.com"}`, i)).body, "id"))
+	}
+	deactivate := `{"Operations":[{"op":"replace","value":{"active":false}}]}`
+	for _, id := range ids[:3] { // half of 6 is allowed
+		s.must(http.StatusOK, "PATCH", "/Users/"+id, deactivate)
+	}
+	log.take()
+	r := s.must(http.StatusServiceUnavailable, "PATCH", "/Users/"+ids[3], deactivate)
+	if !strings.Contains(str(r.body, "detail"), "on hold") {
+		t.Errorf("hold detail: %s", r.raw)
+	}
+	s.must(http.StatusServiceUnavailable, "DELETE", "/Users/"+ids[4], "")
+	if diff := cmp.Diff([]string{"tenant.deprovisioning_held"}, log.take()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if !h.DeprovisioningHeld("acme") || h.DeprovisioningHeld("other") {
+		t.Errorf("held: acme %v other %v", h.DeprovisioningHeld("acme"), h.DeprovisioningHeld("other"))
+	}
+	// Other changes go on; deleting an already inactive user is not counted.
+	s.must(http.StatusOK, "PATCH", "/Users/"+ids[3], `{"Operations":[{"op":"replace","path":"displayName","value":"Still here"}]}`)
+	s.must(http.StatusNoContent, "DELETE", "/Users/"+ids[0], "")
+	h.ConfirmDeprovisioning("acme")
+	s.must(http.StatusOK, "PATCH", "/Users/"+ids[3], deactivate)
+}
+
+// TestJournal keeps recent requests per tenant, without secrets.
+func TestJournal(t *testing.T) {
+	st := memory.New()
+	h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), JournalSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testServer{t: t, store: st}
+	s.srv = newHTTPServer(t, h)
+	s.base = s.srv.URL
+	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"j@x.com","password":"hunter2","name":{"givenName":"J"}}`).body, "id")
+	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"secret@x.com"},{"op":"replace","value":{"active":false}}]}`, "User-Agent: Okta SCIM Client")
+	s.must(http.StatusNotFound, "GET", "/Users/nope", "")
+	s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+	var got []string
+	for _, e := range h.Journal("acme") {
+		got = append(got, fmt.Sprintf("%s %s %d %s | %s | %s", e.Method, e.Path, e.Status, e.Client, e.Summary, e.Error))
+	}
+	want := []string{
+		"GET /Users/nope 404 other |  | User nope not found",
+		`PATCH /Users/` + id + ` 200 okta | replace emails[type eq …].value; replace {active} | `,
+		"POST /Users 201 other | attributes: name, userName | ",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("journal (-want +got):\n%s", diff)
+	}
+	if j := fmt.Sprint(h.Journal("acme")); strings.Contains(j, "hunter2") || strings.Contains(j, "secret@x.com") || strings.Contains(j, tokenAcme) {
+		t.Errorf("journal leaks a value: %s", j)
+	}
+	if n := len(h.Journal("other")); n != 1 {
+		t.Errorf("other tenant's journal has %d entries", n)
+	}
+}
+
+// TestHygiene: no log line carries a bearer token or a password, and no
+// response carries the password.
+func TestHygiene(t *testing.T) {
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newTestServer(t, scim.Config{Logger: logger})
+	r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"h@x.com","password":"Tr0ub4dor&3"}`)
+	id := str(r.body, "id")
+	for _, resp := range []response{r,
+		s.must(http.StatusOK, "GET", "/Users/"+id, ""),
+		s.must(http.StatusOK, "GET", "/Users?attributes=password", ""),
+		s.must(http.StatusOK, "PUT", "/Users/"+id, `{"userName":"h@x.com","password":"Tr0ub4dor&4"}`),
+		s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","path":"password","value":"Tr0ub4dor&5"}]}`),
+	} {
+		if strings.Contains(resp.raw, "Tr0ub4dor") || strings.Contains(resp.raw, `"password"`) {
+			t.Errorf("a response carries the password: %s", resp.raw)
+		}
+	}
+	s.must(http.StatusUnauthorized, "GET", "/Users", "", "Authorization: Bearer wrong-"+tokenAcme)
+	s.must(http.StatusBadRequest, "POST", "/Users", `{"userName":"h2@x.com","password":"Tr0ub4dor&6","active":"perhaps"}`)
+	mu.Lock()
+	defer mu.Unlock()
+	logs := buf.String()
+	for _, secret := range []string{tokenAcme, "Tr0ub4dor"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, `"status":401`) {
+		t.Errorf("the 401 was not logged:\n%s", logs)
+	}
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
