@@ -78,8 +78,12 @@ func (t *storeTx) flushCounts(ctx context.Context) error {
 }
 
 // page runs the count and the page query of a list and returns the seqs of
-// the page's rows in order.
-func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64, error) {
+// the page's rows in order. A filtered first page (a lookup by userName,
+// externalId, displayName…) selects the given columns at once and hands
+// each row to load, saving a second query; loaded reports that it did.
+// Other pages select seqs only, so that an OFFSET skips narrow index
+// entries, and the caller reads the rows by seq.
+func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string, load func(*sql.Rows) (int64, error)) (total int, seqs []int64, loaded bool, err error) {
 	table := "scim_users"
 	if k == groups {
 		table = "scim_groups"
@@ -88,7 +92,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 	tenantArg := b.bind(r.tenant)
 	cond, err := b.where(k, q.Filter)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, false, err
 	}
 	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg + " AND " + cond
 
@@ -102,21 +106,21 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 		err := r.q.QueryRowContext(ctx, countSQL, b.args[:countArgs]...).Scan(&n)
 		return n, r.s.wrap("count", err)
 	}
-	total := -1 // not known yet
+	total = -1 // not known yet
 	var deletes int64
 	if plain {
 		c, err := r.counts(ctx)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, false, err
 		}
 		n, d := c.of(k)
 		total, deletes = int(n), d
 		if q.Limit <= 0 || q.Offset >= total {
-			return total, nil, nil
+			return total, nil, false, nil
 		}
 	} else if q.Limit <= 0 {
 		total, err := count()
-		return total, nil, err
+		return total, nil, false, err
 	}
 	offset := max(q.Offset, 0)
 
@@ -131,25 +135,34 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 		}
 	}
 	order := b.orderBy(k, q.SortBy, q.Descending)
-	sqlText := "SELECT r.seq" + where + " ORDER BY " + order + " LIMIT " + b.bind(q.Limit)
+	loaded = !plain && offset == 0
+	selected := "r.seq"
+	if loaded {
+		selected = columns
+	}
+	sqlText := "SELECT " + selected + where + " ORDER BY " + order + " LIMIT " + b.bind(q.Limit)
 	if offset > 0 {
 		sqlText += " OFFSET " + b.bind(offset)
 	}
 	rows, err := r.q.QueryContext(ctx, sqlText, b.args...)
 	if err != nil {
-		return 0, nil, r.s.wrap("list", err)
+		return 0, nil, false, r.s.wrap("list", err)
 	}
 	defer rows.Close()
-	var seqs []int64
 	for rows.Next() {
 		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return 0, nil, r.s.wrap("list", err)
+		if loaded {
+			seq, err = load(rows)
+		} else {
+			err = rows.Scan(&seq)
+		}
+		if err != nil {
+			return 0, nil, false, r.s.wrap("list", err)
 		}
 		seqs = append(seqs, seq)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, nil, r.s.wrap("list", err)
+		return 0, nil, false, r.s.wrap("list", err)
 	}
 	if total < 0 {
 		switch {
@@ -161,14 +174,14 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query) (int, []int64,
 			total = 0
 		default:
 			if total, err = count(); err != nil {
-				return 0, nil, err
+				return 0, nil, false, err
 			}
 		}
 	}
 	if cacheable && len(seqs) > 0 {
 		r.s.cursors.remember(key, cursor{deletes: deletes, offset: max(q.Offset, 0) + len(seqs), seq: seqs[len(seqs)-1]})
 	}
-	return total, seqs, nil
+	return total, seqs, loaded, nil
 }
 
 // cursorKey names one list whose positions are remembered.

@@ -169,12 +169,17 @@ func rowsBySeq[T any](ctx context.Context, r *reader, op, query string, seqs []i
 
 // ListUsers implements store.Reader.
 func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
-	total, seqs, err := r.page(ctx, users, q)
+	out := store.UserPage{Users: []store.User{}}
+	total, seqs, loaded, err := r.page(ctx, users, q, userColumns, func(rows *sql.Rows) (int64, error) {
+		seq, u, err := scanUser(rows)
+		out.Users = append(out.Users, u)
+		return seq, err
+	})
 	if err != nil {
 		return store.UserPage{}, err
 	}
-	out := store.UserPage{Total: total, Users: []store.User{}}
-	if len(seqs) == 0 {
+	out.Total = total
+	if loaded || len(seqs) == 0 {
 		return out, nil
 	}
 	bySeq, err := rowsBySeq(ctx, r, "list users", "SELECT "+userColumns+" FROM scim_users r WHERE r.seq IN ", seqs, scanUser)
@@ -247,16 +252,26 @@ func (r *reader) members(ctx context.Context, groupIDs []string) (map[string][]s
 
 // ListGroups implements store.Reader.
 func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage, error) {
-	total, seqs, err := r.page(ctx, groups, q)
+	out := store.GroupPage{Groups: []store.Group{}}
+	total, seqs, loaded, err := r.page(ctx, groups, q, groupColumns, func(rows *sql.Rows) (int64, error) {
+		seq, g, err := scanGroup(rows)
+		out.Groups = append(out.Groups, g)
+		return seq, err
+	})
 	if err != nil {
 		return store.GroupPage{}, err
 	}
-	out := store.GroupPage{Total: total, Groups: []store.Group{}}
+	out.Total = total
 	if len(seqs) == 0 {
 		return out, nil
 	}
-	bySeq, err := rowsBySeq(ctx, r, "list groups", "SELECT "+groupColumns+" FROM scim_groups r WHERE r.seq IN ", seqs, scanGroup)
-	if err != nil {
+	bySeq := map[int64]store.Group{}
+	if loaded {
+		for i, seq := range seqs {
+			bySeq[seq] = out.Groups[i]
+		}
+		out.Groups = out.Groups[:0]
+	} else if bySeq, err = rowsBySeq(ctx, r, "list groups", "SELECT "+groupColumns+" FROM scim_groups r WHERE r.seq IN ", seqs, scanGroup); err != nil {
 		return store.GroupPage{}, err
 	}
 	var ids []string
