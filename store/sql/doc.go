@@ -31,7 +31,24 @@
 // user), so that adding or removing members costs the same whatever the
 // size of the group. Each resource row carries a version for ETags and its
 // created and lastModified times as Unix nanoseconds. scim_tenants holds
-// one row per tenant, which writers lock.
+// one row per tenant, which writers lock, with counters kept in the same
+// transaction as every write: the number of users and groups, and the
+// number of deletions.
+//
+// # Paging
+//
+// An unfiltered list takes its total from the counters, not from a
+// COUNT(*) over the tenant. Its pages in the default order (creation) are
+// found by a cursor cache in the Store: where a recently served page ended,
+// the next page seeks past that row instead of skipping Offset rows, so an
+// identity provider's import that walks every user page by page costs
+// O(N), not O(N²). A remembered position is used only while the tenant's
+// deletion counter, read in the same transaction, is unchanged; otherwise
+// the page falls back to LIMIT/OFFSET. New rows cannot land before a
+// remembered position because writers of a tenant are serialised. A
+// filtered first page (a lookup by userName, externalId, displayName)
+// is one query, and needs no COUNT(*) when it is not full. See
+// docs/performance.md for measurements.
 //
 // # Filters
 //
