@@ -333,6 +333,14 @@ func (e *engine) object(kind opKind, m map[string]any, ext *schema.Schema) *scim
 			}
 			continue
 		}
+		if strings.ContainsRune(full, '[') {
+			// Entra (aadOptscim062020) sends filtered paths as keys:
+			// {"emails[type eq \"work\"].value": "x"}.
+			if err := e.filteredKey(kind, full, v); err != nil {
+				return err
+			}
+			continue
+		}
 		r, err := e.rt.Resolve(full)
 		if err != nil {
 			continue // not an attribute: ignored (see package doc)
@@ -352,6 +360,25 @@ func (e *engine) object(kind opKind, m map[string]any, ext *schema.Schema) *scim
 		}
 	}
 	return nil
+}
+
+// filteredKey applies a key of a pathless value that is a filtered path
+// as if it were the operation's path. Like other keys of a pathless value,
+// one naming no writable attribute is ignored.
+func (e *engine) filteredKey(kind opKind, key string, v any) *scimerr.Error {
+	p, err := filter.ParsePath(e.rt, key)
+	if err != nil || p.Schema != "" {
+		return nil
+	}
+	a := p.Attr
+	if a.Attr.Mutability == schema.ReadOnly || (a.Sub != nil && a.Sub.Mutability == schema.ReadOnly) ||
+		a.Attr.Returned == schema.Never {
+		return nil
+	}
+	if e.group && a.Path.URN == "" && a.Attr.Name == "members" {
+		return e.memberOp(kind, p, v)
+	}
+	return e.apply(kind, a, p.Filter, v)
 }
 
 // container returns the map holding r's attribute: the document, or the

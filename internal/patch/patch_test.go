@@ -63,6 +63,18 @@ func TestApplyUser(t *testing.T) {
 		{"Entra deactivate: capitalised op, string boolean", nil,
 			ops(`{"op":"Replace","path":"active","value":"False"}`),
 			with(func(a store.Attributes) { a["active"] = false })},
+		{"Entra aadOptscim062020: pathless value with a filtered path as key", nil,
+			ops(`{"op":"replace","value":{"emails[type eq \"work\"].value":"b@example.com","name.givenName":"Babs"}}`),
+			with(func(a store.Attributes) {
+				a["emails"].([]any)[0].(map[string]any)["value"] = "b@example.com"
+				a["name"].(map[string]any)["givenName"] = "Babs"
+			})},
+		{"pathless filtered key that matches nothing creates the element", store.Attributes{"userName": "x"},
+			ops(`{"op":"add","value":{"emails[type eq \"work\"].value":"x@example.com"}}`),
+			store.Attributes{"userName": "x", "emails": []any{map[string]any{"type": "work", "value": "x@example.com"}}}},
+		{"pathless filtered key on an unknown attribute is ignored", nil,
+			ops(`{"op":"replace","value":{"nothing[type eq \"work\"].value":"x","displayName":"B"}}`),
+			with(func(a store.Attributes) { a["displayName"] = "B" })},
 		{"Entra reactivate", with(func(a store.Attributes) { a["active"] = false }),
 			ops(`{"op":"Replace","path":"active","value":"True"}`), bjensen()},
 		{"attribute name in any case", nil,
