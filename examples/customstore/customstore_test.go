@@ -1,0 +1,275 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store"
+	"github.com/scimkit/scim/store/storetest"
+)
+
+// newDB opens a fresh SQLite file with the app's tables.
+func newDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := openDB(t.Context(), filepath.Join(t.TempDir(), "app.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return NewStore(newDB(t)) })
+}
+
+// TestAppOnlyRows checks what SCIM sees of the accounts and teams the app
+// created itself: users named after their email (found case-insensitively,
+// also by email), groups named after the team, both taking part in
+// uniqueness.
+func TestAppOnlyRows(t *testing.T) {
+	ctx := t.Context()
+	db := newDB(t)
+	created := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
+	if err := seed(ctx, db, "acme", created); err != nil {
+		t.Fatal(err)
+	}
+	st := NewStore(db)
+	err := st.View(ctx, "acme", func(r store.Reader) error {
+		u, err := r.UserByUserName(ctx, "ADA@acme.example")
+		if err != nil {
+			return err
+		}
+		want := store.User{
+			ID: "acc_ada",
+			Attributes: store.Attributes{
+				"userName":    "ada@acme.example",
+				"active":      true,
+				"displayName": "Ada L.",
+				"name":        map[string]any{"formatted": "Ada L."},
+				"emails":      []any{map[string]any{"value": "ada@acme.example", "type": "work", "primary": true}},
+			},
+			Role: "viewer",
+			Meta: store.Meta{Created: created, LastModified: created, Version: 1},
+		}
+		if diff := cmp.Diff(want, u); diff != "" {
+			t.Errorf("UserByUserName (-want +got):\n%s", diff)
+		}
+		byEmail, err := r.ListUsers(ctx, store.Query{Limit: 10, Filter: store.Compare{
+			Path: store.Path{Name: "emails", Sub: "value"}, Op: store.Eq, Value: "Olivia@ACME.example"}})
+		if err != nil {
+			return err
+		}
+		if got := ids(byEmail.Users); !cmp.Equal(got, []string{"acc_owner"}) {
+			t.Errorf("users by email: %q, want [acc_owner]", got)
+		}
+		g, err := r.Group(ctx, "team_research", true)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]store.Member{{Value: "acc_owner"}}, g.Members); diff != "" || g.DisplayName() != "Research" {
+			t.Errorf("team %q, members (-want +got):\n%s", g.DisplayName(), diff)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, "acme", func(tx store.Tx) error {
+		u := &store.User{ID: "new", Attributes: store.Attributes{"userName": "OLIVIA@acme.example"}}
+		return tx.CreateUser(ctx, u)
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CreateUser with the owner's email as userName: %v, want ErrConflict", err)
+	}
+	err = st.Update(ctx, "acme", func(tx store.Tx) error {
+		return tx.CreateGroup(ctx, &store.Group{ID: "new", Attributes: store.Attributes{"displayName": "RESEARCH"}})
+	})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Errorf("CreateGroup named like the app's team: %v, want ErrConflict", err)
+	}
+}
+
+func ids(users []store.User) []string {
+	out := []string{}
+	for _, u := range users {
+		out = append(out, u.ID)
+	}
+	return out
+}
+
+// TestEndToEnd drives the handler over real HTTP as an IdP would, and
+// checks the app's own tables with plain SQL after each step.
+func TestEndToEnd(t *testing.T) {
+	ctx := t.Context()
+	db := newDB(t)
+	if err := seed(ctx, db, "acme", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	tokens := scim.NewTokenSet()
+	tokens.Add("acme", "secret")
+	h, err := newHandler(NewStore(db), tokens, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	call := func(method, path, body string, wantStatus int) map[string]any {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+"/scim/v2"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer secret")
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != wantStatus {
+			t.Fatalf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, wantStatus, b)
+		}
+		var doc map[string]any
+		if len(b) > 0 {
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return doc
+	}
+	type account struct {
+		ID, Email, FullName, Role string
+		Active, Managed, Linked   bool
+		Version                   int64
+	}
+	accountRow := func(id string) account {
+		t.Helper()
+		a := account{ID: id}
+		err := db.QueryRowContext(ctx, `SELECT email, full_name, role, active, scim_managed, scim_linked, version
+			FROM accounts WHERE id = ?`, id).Scan(&a.Email, &a.FullName, &a.Role, &a.Active, &a.Managed, &a.Linked, &a.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+
+	// Okta's create: look the user up, then POST. Ada exists in the app:
+	// she is adopted, with the IdP's name and role.
+	list := call("GET", `/Users?filter=userName+eq+%22ada%40acme.example%22&startIndex=1&count=100`, "", http.StatusOK)
+	if list["totalResults"] != float64(1) {
+		t.Errorf("lookup of the existing account: totalResults %v, want 1", list["totalResults"])
+	}
+	user := call("POST", "/Users", `{
+		"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName": "Ada@acme.example", "externalId": "00u1",
+		"name": {"givenName": "Ada", "familyName": "Lovelace"},
+		"emails": [{"value": "ada@acme.example", "type": "work", "primary": true}],
+		"memberRole": "editor", "active": true, "password": "x", "groups": []}`, http.StatusCreated)
+	if user["id"] != "acc_ada" {
+		t.Fatalf("POST adopted id %v, want acc_ada", user["id"])
+	}
+	want := account{ID: "acc_ada", Email: "ada@acme.example", FullName: "Ada Lovelace", Role: "editor", Active: true, Managed: true, Linked: true, Version: 2}
+	if diff := cmp.Diff(want, accountRow("acc_ada")); diff != "" {
+		t.Errorf("accounts row after the POST (-want +got):\n%s", diff)
+	}
+
+	// Okta's deactivation.
+	call("PATCH", "/Users/acc_ada", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations": [{"op": "replace", "value": {"active": false}}]}`, http.StatusOK)
+	want.Active, want.Version = false, 3
+	if diff := cmp.Diff(want, accountRow("acc_ada")); diff != "" {
+		t.Errorf("accounts row after the deactivation (-want +got):\n%s", diff)
+	}
+
+	// The owner cannot be deactivated through SCIM.
+	call("PATCH", "/Users/acc_owner", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations": [{"op": "replace", "path": "active", "value": false}]}`, http.StatusForbidden)
+	if a := accountRow("acc_owner"); !a.Active || a.Role != "owner" {
+		t.Errorf("owner after a refused deactivation: %+v", a)
+	}
+
+	// Group push: a new team, then Ada joins it.
+	group := call("POST", "/Groups", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+		"displayName": "Data Science", "members": []}`, http.StatusCreated)
+	gid, _ := group["id"].(string)
+	call("PATCH", "/Groups/"+gid, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations": [{"op": "add", "path": "members", "value": [{"value": "acc_ada", "display": "Ada"}]}]}`, http.StatusNoContent)
+	var teamName string
+	var teamVersion int64
+	if err := db.QueryRowContext(ctx, `SELECT name, version FROM teams WHERE id = ? AND org_id = 'acme'`, gid).Scan(&teamName, &teamVersion); err != nil {
+		t.Fatal(err)
+	}
+	if teamName != "Data Science" || teamVersion != 2 {
+		t.Errorf("teams row: name %q version %d, want Data Science and 2", teamName, teamVersion)
+	}
+	var members []string
+	rows, err := db.QueryContext(ctx, `SELECT account_id FROM team_members WHERE team_id = ?`, gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"acc_ada"}, members); diff != "" {
+		t.Errorf("team_members (-want +got):\n%s", diff)
+	}
+
+	// A rename through SCIM renames the app's team.
+	call("PATCH", "/Groups/"+gid, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations": [{"op": "replace", "value": {"id": "`+gid+`", "displayName": "ML"}}]}`, http.StatusNoContent)
+	if err := db.QueryRowContext(ctx, `SELECT name FROM teams WHERE id = ?`, gid).Scan(&teamName); err != nil {
+		t.Fatal(err)
+	}
+	if teamName != "ML" {
+		t.Errorf("team name after the rename: %q, want ML", teamName)
+	}
+}
+
+// TestUpdateWaitsForTheWriteLock checks the choice of BEGIN IMMEDIATE:
+// concurrent Updates of two orgs that read before they write all commit.
+func TestUpdateWaitsForTheWriteLock(t *testing.T) {
+	ctx := t.Context()
+	st := NewStore(newDB(t))
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			org := []string{"a", "b"}[i%2]
+			errs <- st.Update(ctx, org, func(tx store.Tx) error {
+				if _, err := tx.ListUsers(ctx, store.Query{Limit: 10}); err != nil {
+					return err
+				}
+				u := &store.User{ID: org + string(rune('a'+i)), Attributes: store.Attributes{"userName": string(rune('a' + i))}}
+				return tx.CreateUser(ctx, u)
+			})
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
