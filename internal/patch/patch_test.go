@@ -75,6 +75,9 @@ func TestApplyUser(t *testing.T) {
 		{"pathless filtered key on an unknown attribute is ignored", nil,
 			ops(`{"op":"replace","value":{"nothing[type eq \"work\"].value":"x","displayName":"B"}}`),
 			with(func(a store.Attributes) { a["displayName"] = "B" })},
+		{"SCIM 1.1 URN path", nil,
+			ops(`{"op":"replace","path":"urn:scim:schemas:extension:enterprise:1.0:department","value":"Ops"}`),
+			with(func(a store.Attributes) { a[ent].(map[string]any)["department"] = "Ops" })},
 		{"Entra reactivate", with(func(a store.Attributes) { a["active"] = false }),
 			ops(`{"op":"Replace","path":"active","value":"True"}`), bjensen()},
 		{"attribute name in any case", nil,
@@ -473,6 +476,22 @@ func TestNormalize(t *testing.T) {
 		{"extension attributes as top-level URN keys", users, map[string]any{
 			"userName": "z", ent + ":department": "Ops", "urn:ietf:params:scim:schemas:core:2.0:User:title": "T",
 		}, store.Attributes{"userName": "z", "title": "T", ent: map[string]any{"department": "Ops"}}, nil},
+		{"OneLogin SCIM 1.1 template: 1.1 URNs, a single email object, managerId", users, map[string]any{
+			"schemas":  []any{schema.CoreURN1, schema.EnterpriseURN1},
+			"userName": "o@example.com", "active": "true", "title": "CTO",
+			"emails": map[string]any{"value": "o@example.com", "type": "work", "primary": "true"},
+			schema.EnterpriseURN1: map[string]any{"department": "R&D",
+				"manager": map[string]any{"managerId": "m-1", "displayName": "Mo Manager"}},
+			schema.CoreURN1 + ":nickName": "O",
+		}, store.Attributes{
+			"userName": "o@example.com", "active": true, "title": "CTO", "nickName": "O",
+			"emails": []any{map[string]any{"value": "o@example.com", "type": "work", "primary": true}},
+			ent:      map[string]any{"department": "R&D", "manager": map[string]any{"value": "m-1"}}, // displayName is read-only
+		}, nil},
+		{"Entra group with the legacy ADSCIM schema as a key", groups, map[string]any{
+			"schemas":             []any{schema.GroupURN, schema.ADSCIMGroupURI},
+			schema.ADSCIMGroupURI: map[string]any{"displayName": "G"},
+		}, store.Attributes{"displayName": "G"}, nil},
 		{"app attribute", users, map[string]any{"userName": "z", "MemberRole": "admin"},
 			store.Attributes{"userName": "z", "memberRole": "admin"}, nil},
 		{"group with members", groups, map[string]any{

@@ -27,6 +27,18 @@ const (
 	ErrorURN      = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
+// Older names of the schemas, accepted as aliases (Schema.Aliases).
+const (
+	// CoreURN1 is the SCIM 1.1 core schema, for users and groups alike
+	// (OneLogin's SCIM 1.1 templates).
+	CoreURN1 = "urn:scim:schemas:core:1.0"
+	// EnterpriseURN1 is the SCIM 1.1 enterprise user extension.
+	EnterpriseURN1 = "urn:scim:schemas:extension:enterprise:1.0"
+	// ADSCIMGroupURI is the group schema URI Microsoft Entra ID sends
+	// besides the core Group URN.
+	ADSCIMGroupURI = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
+)
+
 // Type is an attribute's data type.
 type Type string
 
@@ -72,6 +84,10 @@ type Attr struct {
 	Uniqueness      string   `json:"uniqueness,omitempty"`
 	ReferenceTypes  []string `json:"referenceTypes,omitempty"`
 	SubAttributes   []*Attr  `json:"subAttributes,omitempty"`
+	// Aliases are other names clients use for the attribute, such as the
+	// SCIM 1.1 name of a renamed sub-attribute (manager.managerId). They
+	// resolve like the name and are never rendered.
+	Aliases []string `json:"-"`
 }
 
 // Sub returns the sub-attribute named name (any letter case), or nil.
@@ -86,6 +102,13 @@ func find(attrs []*Attr, name string) *Attr {
 			return a
 		}
 	}
+	for _, a := range attrs {
+		for _, alias := range a.Aliases {
+			if strings.EqualFold(alias, name) {
+				return a
+			}
+		}
+	}
 	return nil
 }
 
@@ -95,6 +118,35 @@ type Schema struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description"`
 	Attributes  []*Attr `json:"attributes"`
+	// Aliases are other URNs clients send for the schema: its SCIM 1.1 URN
+	// (OneLogin's templates), or a legacy URI (Entra's ADSCIM Group). They
+	// are accepted wherever the URN is, and never rendered.
+	Aliases []string `json:"-"`
+}
+
+// named reports whether urn is the schema's URN or one of its aliases, in
+// any letter case.
+func (s *Schema) named(urn string) bool {
+	if strings.EqualFold(s.ID, urn) {
+		return true
+	}
+	for _, a := range s.Aliases {
+		if strings.EqualFold(a, urn) {
+			return true
+		}
+	}
+	return false
+}
+
+// urnPrefix returns the length of the URN (or alias) of s that prefixes
+// path followed by ':', or 0.
+func (s *Schema) urnPrefix(path string) int {
+	for _, u := range append([]string{s.ID}, s.Aliases...) {
+		if len(path) > len(u) && strings.EqualFold(path[:len(u)], u) && path[len(u)] == ':' {
+			return len(u)
+		}
+	}
+	return 0
 }
 
 // Attr returns the attribute named name (any letter case), or nil.
@@ -168,9 +220,16 @@ func NewUser(extraCore []*Attr, extensions ...*Schema) *ResourceType {
 		}
 	}
 	core.Attributes = append(core.Attributes, extraCore...)
+	core.Aliases = []string{CoreURN1}
+	enterprise := fromElimity(elimity.ExtensionEnterpriseUser())
+	enterprise.Aliases = []string{EnterpriseURN1}
+	if v := enterprise.Attr("manager").Sub("value"); v != nil {
+		// SCIM 1.1 called the manager's id managerId.
+		v.Aliases = []string{"managerId"}
+	}
 	rt := &ResourceType{
 		Name: "User", Endpoint: "/Users", Description: "User Account", Core: core,
-		Extensions: []Extension{{Schema: fromElimity(elimity.ExtensionEnterpriseUser())}},
+		Extensions: []Extension{{Schema: enterprise}},
 	}
 	for _, e := range extensions {
 		rt.Extensions = append(rt.Extensions, Extension{Schema: e})
@@ -188,6 +247,7 @@ func NewGroup() *ResourceType {
 			a.Mutability = ReadWrite
 		}
 	}
+	core.Aliases = []string{CoreURN1, ADSCIMGroupURI}
 	return &ResourceType{Name: "Group", Endpoint: "/Groups", Description: "Group", Core: core}
 }
 
@@ -200,11 +260,11 @@ func (rt *ResourceType) Schemas() []*Schema {
 	return out
 }
 
-// Extension returns the extension schema whose URN equals urn (any letter
-// case), or nil.
+// Extension returns the extension schema whose URN, or one of its aliases,
+// equals urn (any letter case), or nil.
 func (rt *ResourceType) Extension(urn string) *Schema {
 	for _, e := range rt.Extensions {
-		if strings.EqualFold(e.Schema.ID, urn) {
+		if e.Schema.named(urn) {
 			return e.Schema
 		}
 	}
@@ -212,9 +272,9 @@ func (rt *ResourceType) Extension(urn string) *Schema {
 }
 
 // IsSchemaURN reports whether urn names the core schema or an extension of
-// rt (any letter case), and returns its canonical spelling.
+// rt (any letter case, or an alias), and returns its canonical spelling.
 func (rt *ResourceType) IsSchemaURN(urn string) (string, bool) {
-	if strings.EqualFold(urn, rt.Core.ID) {
+	if rt.Core.named(urn) {
 		return rt.Core.ID, true
 	}
 	if s := rt.Extension(urn); s != nil {
@@ -254,8 +314,8 @@ func (rt *ResourceType) Resolve(path string) (Resolved, error) {
 	rest := path
 	if len(path) > 4 && strings.EqualFold(path[:4], "urn:") {
 		for _, s := range rt.Schemas() {
-			if len(path) > len(s.ID) && strings.EqualFold(path[:len(s.ID)], s.ID) && path[len(s.ID)] == ':' {
-				urn, rest = s.ID, path[len(s.ID)+1:]
+			if n := s.urnPrefix(path); n > 0 {
+				urn, rest = s.ID, path[n+1:]
 				break
 			}
 		}
