@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,6 +100,65 @@ func TestAppOnlyRows(t *testing.T) {
 	})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Errorf("CreateGroup named like the app's team: %v, want ErrConflict", err)
+	}
+}
+
+// TestLookupsAreIndexHits checks that the lookups identity providers make
+// on every request select their candidates through an index, never by
+// walking the org's rows.
+func TestLookupsAreIndexHits(t *testing.T) {
+	db := newDB(t)
+	r := &reader{org: "acme"}
+	eq := func(p store.Path, v string) store.Compare {
+		return store.Compare{Path: p, Op: store.Eq, Value: v, CaseExact: true}
+	}
+	tests := []struct {
+		name   string
+		filter store.Filter
+		users  bool
+	}{
+		{"userName", eq(pathUserName, "ada@acme.example"), true},
+		{"emails.value", eq(pathEmailValue, "ada@acme.example"), true},
+		{"emails[type eq work].value (Entra)", store.ValuePath{Path: pathEmails, Filter: store.And{
+			Left: eq(store.Path{Name: "type"}, "work"), Right: eq(pathValue, "ada@acme.example")}}, true},
+		{"id and active", store.And{Left: eq(store.Path{Name: "active"}, "x"), Right: eq(pathID, "acc_ada")}, true},
+		{"displayName", eq(pathDisplayName, "Research"), false},
+		{"id and members.value (Entra)", store.And{Left: eq(pathID, "team_research"), Right: eq(pathMemberValue, "acc_ada")}, false},
+		{"members[value eq]", store.ValuePath{Path: pathMembers, Filter: eq(pathValue, "acc_ada")}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// As queryUsers and queryTeams ask, with the order that tempts
+			// SQLite to walk the org's index instead.
+			query := `SELECT ` + teamColumns + ` FROM teams t WHERE %s ORDER BY t.created_at, t.id`
+			where, args, ok := r.teamCondition(tc.filter)
+			if tc.users {
+				query = `SELECT ` + userColumns + ` FROM accounts a WHERE %s ORDER BY a.created_at, a.id`
+				where, args, ok = r.userCondition(tc.filter)
+			}
+			if !ok {
+				t.Fatal("not pushed down")
+			}
+			rows, err := db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+fmt.Sprintf(query, where), args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN") || strings.Contains(step, "_org ") {
+					t.Errorf("plan walks rows: %q in\n%s", step, strings.Join(plan, "\n"))
+				}
+			}
+		})
 	}
 }
 

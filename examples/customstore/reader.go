@@ -79,12 +79,12 @@ func scanTeam(row scanner) (store.Group, error) {
 	return g, err
 }
 
-// queryUsers returns the users of the org matching the SQL condition where
-// (over alias a), in the default order: creation, then id. page is "" or a
-// LIMIT clause.
+// queryUsers returns the accounts matching the SQL condition where (over
+// alias a), which must select rows of one org, in the default order:
+// creation, then id. page is "" or a LIMIT clause.
 func (r *reader) queryUsers(ctx context.Context, where, page string, args ...any) ([]store.User, error) {
 	rows, err := r.tx.QueryContext(ctx, `SELECT `+userColumns+` FROM accounts a
-		WHERE a.org_id = ? AND (`+where+`) ORDER BY a.created_at, a.id `+page, append([]any{r.org}, args...)...)
+		WHERE `+where+` ORDER BY a.created_at, a.id `+page, args...)
 	if err != nil {
 		return nil, dbErr("select accounts", err)
 	}
@@ -103,7 +103,7 @@ func (r *reader) queryUsers(ctx context.Context, where, page string, args ...any
 // queryTeams is queryUsers for teams (alias t).
 func (r *reader) queryTeams(ctx context.Context, where, page string, args ...any) ([]store.Group, error) {
 	rows, err := r.tx.QueryContext(ctx, `SELECT `+teamColumns+` FROM teams t
-		WHERE t.org_id = ? AND (`+where+`) ORDER BY t.created_at, t.id `+page, append([]any{r.org}, args...)...)
+		WHERE `+where+` ORDER BY t.created_at, t.id `+page, args...)
 	if err != nil {
 		return nil, dbErr("select teams", err)
 	}
@@ -128,7 +128,7 @@ func dbErr2(op string, err error) error {
 }
 
 func (r *reader) User(ctx context.Context, id string) (store.User, error) {
-	users, err := r.queryUsers(ctx, `a.id = ?`, "", id)
+	users, err := r.queryUsers(ctx, `a.id = ? AND a.org_id = ?`, "", id, r.org)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -138,13 +138,10 @@ func (r *reader) User(ctx context.Context, id string) (store.User, error) {
 	return users[0], nil
 }
 
-// byUserName is the condition that selects the candidates for a userName:
-// the indexed SCIM accounts with its fold, and the app's own accounts.
-const byUserName = `a.scim_username_fold = ? OR a.scim_doc IS NULL`
-
 func (r *reader) UserByUserName(ctx context.Context, userName string) (store.User, error) {
 	if userName != "" {
-		users, err := r.queryUsers(ctx, byUserName, "", fold(userName))
+		where, args := r.byUserName(userName)
+		users, err := r.queryUsers(ctx, where, "", args...)
 		if err != nil {
 			return store.User{}, err
 		}
@@ -162,22 +159,24 @@ func (r *reader) UserByUserName(ctx context.Context, userName string) (store.Use
 // and sorts and pages in Go. Only an unfiltered list in the default order
 // pages in SQL.
 func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
-	where, args := "1", []any(nil)
+	managed := ""
 	if q.ManagedOnly {
-		where = "a.scim_managed = 1"
+		managed = " AND a.scim_managed = 1"
 	}
 	if q.Filter == nil && q.SortBy.IsZero() {
-		total, err := r.count(ctx, `SELECT count(*) FROM accounts a WHERE a.org_id = ? AND `+where)
+		var total int
+		err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM accounts a WHERE a.org_id = ?`+managed, r.org).Scan(&total)
 		if err != nil || q.Limit <= 0 {
-			return store.UserPage{Total: total, Users: []store.User{}}, err
+			return store.UserPage{Total: total, Users: []store.User{}}, dbErr2("count accounts", err)
 		}
-		users, err := r.queryUsers(ctx, where, "LIMIT ? OFFSET ?", q.Limit, max(q.Offset, 0))
+		users, err := r.queryUsers(ctx, `a.org_id = ?`+managed, "LIMIT ? OFFSET ?", r.org, q.Limit, max(q.Offset, 0))
 		return store.UserPage{Total: total, Users: orEmpty(users)}, err
 	}
-	if c, cargs, ok := userCondition(q.Filter); ok {
-		where, args = where+" AND ("+c+")", cargs
+	where, args, ok := r.userCondition(q.Filter)
+	if !ok {
+		where, args = `a.org_id = ?`, []any{r.org}
 	}
-	candidates, err := r.queryUsers(ctx, where, "", args...)
+	candidates, err := r.queryUsers(ctx, "("+where+")"+managed, "", args...)
 	if err != nil {
 		return store.UserPage{}, err
 	}
@@ -193,14 +192,8 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 	return store.UserPage{Total: len(matches), Users: orEmpty(window(matches, q.Offset, q.Limit))}, nil
 }
 
-func (r *reader) count(ctx context.Context, query string, args ...any) (int, error) {
-	var n int
-	err := r.tx.QueryRowContext(ctx, query, append([]any{r.org}, args...)...).Scan(&n)
-	return n, dbErr2("count", err)
-}
-
 func (r *reader) Group(ctx context.Context, id string, withMembers bool) (store.Group, error) {
-	teams, err := r.queryTeams(ctx, `t.id = ?`, "", id)
+	teams, err := r.queryTeams(ctx, `t.id = ? AND t.org_id = ?`, "", id, r.org)
 	if err != nil {
 		return store.Group{}, err
 	}
@@ -241,19 +234,19 @@ func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage
 	var page []store.Group
 	var total int
 	if q.Filter == nil && q.SortBy.IsZero() {
-		var err error
-		if total, err = r.count(ctx, `SELECT count(*) FROM teams t WHERE t.org_id = ?`); err != nil {
-			return store.GroupPage{}, err
+		err := r.tx.QueryRowContext(ctx, `SELECT count(*) FROM teams WHERE org_id = ?`, r.org).Scan(&total)
+		if err != nil {
+			return store.GroupPage{}, dbErr("count teams", err)
 		}
 		if q.Limit > 0 {
-			if page, err = r.queryTeams(ctx, "1", "LIMIT ? OFFSET ?", q.Limit, max(q.Offset, 0)); err != nil {
+			if page, err = r.queryTeams(ctx, `t.org_id = ?`, "LIMIT ? OFFSET ?", r.org, q.Limit, max(q.Offset, 0)); err != nil {
 				return store.GroupPage{}, err
 			}
 		}
 	} else {
-		where, args := "1", []any(nil)
-		if c, cargs, ok := teamCondition(q.Filter); ok {
-			where, args = c, cargs
+		where, args, ok := r.teamCondition(q.Filter)
+		if !ok {
+			where, args = `t.org_id = ?`, []any{r.org}
 		}
 		candidates, err := r.queryTeams(ctx, where, "", args...)
 		if err != nil {
@@ -307,9 +300,12 @@ func (r *reader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef,
 	return out, dbErr2("select groups of", rows.Err())
 }
 
-// Filter pushdown. A condition is a superset of the matches of a filter:
-// the caller still evaluates the filter with store.Eval on every row it
-// selects. ok is false when the filter holds no clause worth pushing down.
+// Filter pushdown. A condition selects a superset of the org's rows that
+// match a filter: the caller still evaluates the filter with store.Eval on
+// every row it selects. ok is false when the filter holds no clause worth
+// pushing down. Each condition names the org itself, inside a subquery
+// where it can, so that SQLite looks the rows up by the index of the
+// lookup rather than walking the org in the default order.
 
 var (
 	pathID          = store.Path{Name: "id"}
@@ -321,6 +317,37 @@ var (
 	pathMemberValue = store.Path{Name: "members", Sub: "value"}
 	pathValue       = store.Path{Name: "value"}
 )
+
+// appOnlyAccounts selects the app's own accounts of an org, which every
+// lookup takes as candidates (see Store).
+const appOnlyAccounts = `SELECT id FROM accounts WHERE org_id = ? AND scim_doc IS NULL`
+
+// byUserName selects the candidates for a userName.
+func (r *reader) byUserName(userName string) (string, []any) {
+	return `a.id IN (SELECT id FROM accounts WHERE org_id = ? AND scim_username_fold = ?
+		UNION ALL ` + appOnlyAccounts + `)`, []any{r.org, fold(userName), r.org}
+}
+
+// byEmail selects the candidates for an email address: account_emails
+// indexes every address of the accounts SCIM wrote.
+func (r *reader) byEmail(email string) (string, []any) {
+	return `a.id IN (SELECT account_id FROM account_emails WHERE org_id = ? AND email_fold = ?
+		UNION ALL ` + appOnlyAccounts + `)`, []any{r.org, fold(email), r.org}
+}
+
+// byTeamName selects the candidates for a team name.
+func (r *reader) byTeamName(name string) (string, []any) {
+	return `t.id IN (SELECT id FROM teams WHERE org_id = ? AND scim_name_fold = ?
+		UNION ALL SELECT id FROM teams WHERE org_id = ? AND scim_doc IS NULL)`, []any{r.org, fold(name), r.org}
+}
+
+// byMember selects the teams the account belongs to, when it is an
+// account of the org (a membership joins an account and a team of one
+// org).
+func (r *reader) byMember(accountID string) (string, []any) {
+	return `t.id IN (SELECT team_id FROM team_members
+		WHERE account_id IN (SELECT id FROM accounts WHERE id = ? AND org_id = ?))`, []any{accountID, r.org}
+}
 
 // eqString returns the string an eq clause compares with.
 func eqString(f store.Filter) (string, store.Compare, bool) {
@@ -370,52 +397,52 @@ func combine(f store.Filter, cond func(store.Filter) (string, []any, bool)) (str
 	return rc, ra, rok
 }
 
-// byEmail selects the accounts with an email address of that fold, and the
-// app's own accounts (whose one address account_emails does not hold).
-const byEmail = `a.id IN (SELECT account_id FROM account_emails WHERE org_id = a.org_id AND email_fold = ?) OR a.scim_doc IS NULL`
-
 // userCondition pushes down id eq, userName eq, emails.value eq and
 // emails[value eq …].
-func userCondition(f store.Filter) (string, []any, bool) {
+func (r *reader) userCondition(f store.Filter) (string, []any, bool) {
 	if s, c, ok := eqString(f); ok {
 		switch {
 		case c.Path == pathID && c.CaseExact:
-			return `a.id = ?`, []any{s}, true
+			return `a.id = ? AND a.org_id = ?`, []any{s, r.org}, true
 		case c.Path == pathUserName:
-			return byUserName, []any{fold(s)}, true
+			where, args := r.byUserName(s)
+			return where, args, true
 		case c.Path == pathEmailValue:
-			return byEmail, []any{fold(s)}, true
+			where, args := r.byEmail(s)
+			return where, args, true
 		}
 	}
 	if vp, ok := f.(store.ValuePath); ok && vp.Path == pathEmails {
 		if s, _, ok := valueEq(vp.Filter); ok {
-			return byEmail, []any{fold(s)}, true
+			where, args := r.byEmail(s)
+			return where, args, true
 		}
 	}
-	return combine(f, userCondition)
+	return combine(f, r.userCondition)
 }
-
-const byMember = `t.id IN (SELECT team_id FROM team_members WHERE account_id = ?)`
 
 // teamCondition pushes down id eq, displayName eq, and members.value eq and
 // members[value eq …] (Entra's "is this user a member" check).
-func teamCondition(f store.Filter) (string, []any, bool) {
+func (r *reader) teamCondition(f store.Filter) (string, []any, bool) {
 	if s, c, ok := eqString(f); ok {
 		switch {
 		case c.Path == pathID && c.CaseExact:
-			return `t.id = ?`, []any{s}, true
+			return `t.id = ? AND t.org_id = ?`, []any{s, r.org}, true
 		case c.Path == pathDisplayName:
-			return `t.scim_name_fold = ? OR t.scim_doc IS NULL`, []any{fold(s)}, true
+			where, args := r.byTeamName(s)
+			return where, args, true
 		case c.Path == pathMemberValue && c.CaseExact:
-			return byMember, []any{s}, true
+			where, args := r.byMember(s)
+			return where, args, true
 		}
 	}
 	if vp, ok := f.(store.ValuePath); ok && vp.Path == pathMembers {
 		if s, c, ok := valueEq(vp.Filter); ok && c.CaseExact {
-			return byMember, []any{s}, true
+			where, args := r.byMember(s)
+			return where, args, true
 		}
 	}
-	return combine(f, teamCondition)
+	return combine(f, r.teamCondition)
 }
 
 // mentionsMembers reports whether f names the members attribute, which

@@ -76,7 +76,8 @@ func (x *tx) userNameTaken(ctx context.Context, userName, self string) (bool, er
 	if userName == "" {
 		return false, nil
 	}
-	users, err := x.queryUsers(ctx, byUserName, "", fold(userName))
+	where, args := x.byUserName(userName)
+	users, err := x.queryUsers(ctx, where, "", args...)
 	for _, u := range users {
 		if u.ID != self && fold(u.UserName()) == fold(userName) {
 			return true, nil
@@ -89,7 +90,8 @@ func (x *tx) teamNameTaken(ctx context.Context, name, self string) (bool, error)
 	if name == "" {
 		return false, nil
 	}
-	teams, err := x.queryTeams(ctx, `t.scim_name_fold = ? OR t.scim_doc IS NULL`, "", fold(name))
+	where, args := x.byTeamName(name)
+	teams, err := x.queryTeams(ctx, where, "", args...)
 	for _, g := range teams {
 		if g.ID != self && fold(g.DisplayName()) == fold(name) {
 			return true, nil
