@@ -329,7 +329,7 @@ func removePath(doc map[string]any, q store.Path) {
 
 // writeJSON writes v as a SCIM response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeJSON(v)
 	if err != nil {
 		// Values come from decoded JSON and our own types; this would be
 		// a bug, never client input.
@@ -360,7 +360,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 			w.Header().Set("Retry-After", "5")
 		}
 	}
-	b, _ := json.Marshal(body)
+	b, _ := encodeJSON(body)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(e.Status)

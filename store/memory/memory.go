@@ -380,7 +380,8 @@ func encodeAttrs(a store.Attributes) ([]byte, error) {
 
 func decodeAttrs(b []byte) store.Attributes {
 	a := store.Attributes{}
-	if len(b) > 0 {
+	if len(b) > 0 && !decodeObject(b, a) {
+		a = store.Attributes{}
 		if err := json.Unmarshal(b, &a); err != nil {
 			// The bytes were written by encodeAttrs.
 			panic("memory: corrupt attributes: " + err.Error())
