@@ -30,10 +30,24 @@
 // row per membership, keyed (tenant, group, user) and indexed (tenant,
 // user), so that adding or removing members costs the same whatever the
 // size of the group. Each resource row carries a version for ETags and its
-// created and lastModified times as Unix nanoseconds. scim_tenants holds
-// one row per tenant, which writers lock, with counters kept in the same
-// transaction as every write: the number of users and groups, and the
-// number of deletions.
+// created and lastModified times as Unix nanoseconds; a user row also
+// carries the fields of store.User beyond its attributes (role, managed,
+// managed_by, linked), with an index on (tenant, managed, seq) for
+// ListUsers with Query.ManagedOnly. scim_tenants holds one row per tenant,
+// which writers lock, with counters kept in the same transaction as every
+// write: the number of users, managed users and groups, the number of
+// deletions and of users that became or stopped being managed, and the
+// last event Seq assigned.
+//
+// scim_events is the event outbox (see below), keyed (tenant, seq): each
+// row holds a store.Event encoded with encoding/json, Before/After users
+// and groups included, plus copies of its type and time (Unix
+// nanoseconds) for an admin page. scim_departures remembers deprovisioned
+// users (store.DepartureRecorder), keyed by tenant and case-folded
+// userName. scim_tokens is reserved for the token API and not used by the
+// adapter yet: one row per bearer token of a tenant (id, display prefix,
+// the secret's digest, unique across tenants, and created, expires,
+// revoked and last_used times).
 //
 // # Paging
 //
@@ -44,7 +58,10 @@
 // identity provider's import that walks every user page by page costs
 // O(N), not O(N²). A remembered position is used only while the tenant's
 // deletion counter, read in the same transaction, is unchanged; otherwise
-// the page falls back to LIMIT/OFFSET. New rows cannot land before a
+// the page falls back to LIMIT/OFFSET. A list with Query.ManagedOnly and no
+// filter works the same way on the managed users, with its own counter and
+// positions, which are also invalidated when a user becomes or stops being
+// managed. New rows cannot land before a
 // remembered position because writers of a tenant are serialised. A
 // filtered first page (a lookup by userName, externalId, displayName)
 // is one query, and needs no COUNT(*) when it is not full. See
@@ -76,15 +93,42 @@
 // duplicated. Deadlocks, serialization failures and SQLITE_BUSY make
 // Update run fn again a few times.
 //
+// # Events outbox
+//
+// The Tx of an Update implements store.EventRecorder and the Store
+// implements store.EventLog. RecordEvents writes events in the Update's own
+// transaction, so an event exists exactly when its change committed, and
+// numbers them from a per-tenant counter in the tenant's locked row: Seq
+// values increase in commit order, and a committed Seq is never given
+// again (a rolled-back Update gives its numbers back, which nobody saw).
+// An app consumes the outbox with a cursor it keeps, ideally in the same
+// database as the effects of handling the events:
+//
+//	cursor := loadCursor(tenant) // 0 at first
+//	for {
+//		evs, err := s.Events(ctx, tenant, cursor, 100)
+//		if err != nil {
+//			return err
+//		}
+//		if len(evs) == 0 {
+//			break // caught up: poll again later
+//		}
+//		for _, e := range evs {
+//			handle(e)
+//			cursor = e.Seq
+//		}
+//		saveCursor(tenant, cursor)
+//	}
+//
+// The adapter never deletes events; an app that no longer needs old ones
+// deletes them itself, for example
+// DELETE FROM scim_events WHERE tenant = ? AND seq <= ? (Seq values go on
+// from the counter, not from the rows left).
+//
 // # Errors
 //
 // Errors from the database are returned wrapped, their text naming the
 // operation and the driver's message (to be logged, not sent to clients).
 // Connection-level failures, and lock waits that outlast the retries, also
 // match store.ErrUnavailable, so the handler can answer 503.
-//
-// # Not yet
-//
-// Tables for bearer-token hashes and for the event outbox come with later
-// migrations.
 package sqlstore

@@ -32,16 +32,32 @@ import (
 // remembered under, else the page falls back to OFFSET. Positions are
 // remembered only from read-only transactions (View), which see committed
 // data, never from an Update that might roll back.
+//
+// A ManagedOnly list of users is a list of its own, with its own counter
+// (managed_count) and its own remembered positions. Besides deletions, a
+// user that becomes managed or stops being managed in place (an update,
+// keeping its seq) moves rows of that list before a remembered position;
+// such changes are counted (managed_changes), and a position of the
+// managed list is valid while user_deletes + managed_changes is unchanged.
 
 // tenantCounts is one tenant's row of counters.
 type tenantCounts struct {
 	users, groups             int64
 	userDeletes, groupDeletes int64
+	// managed counts the managed users; managedChanges counts users that
+	// became managed or stopped being managed without being created or
+	// deleted.
+	managed, managedChanges int64
 }
 
-func (c tenantCounts) of(k kind) (count, deletes int64) {
-	if k == groups {
+// of returns the number of resources of a list and the count of changes
+// that invalidate its remembered positions.
+func (c tenantCounts) of(k kind, managedOnly bool) (count, deletes int64) {
+	switch {
+	case k == groups:
 		return c.groups, c.groupDeletes
+	case managedOnly:
+		return c.managed, c.userDeletes + c.managedChanges
 	}
 	return c.users, c.userDeletes
 }
@@ -50,8 +66,8 @@ func (c tenantCounts) of(k kind) (count, deletes int64) {
 // transaction that are not flushed yet.
 func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
 	var c tenantCounts
-	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes FROM scim_tenants WHERE name = ?"), r.tenant).
-		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes)
+	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes, managed_count, managed_changes FROM scim_tenants WHERE name = ?"), r.tenant).
+		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes, &c.managed, &c.managedChanges)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return c, r.s.wrap("count", err)
 	}
@@ -60,6 +76,8 @@ func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
 		c.groups += p.groups
 		c.userDeletes += p.userDeletes
 		c.groupDeletes += p.groupDeletes
+		c.managed += p.managed
+		c.managedChanges += p.managedChanges
 	}
 	return c, nil
 }
@@ -72,15 +90,16 @@ func (t *storeTx) flushCounts(ctx context.Context) error {
 		return nil
 	}
 	_, err := t.exec(ctx, "update counters",
-		"UPDATE scim_tenants SET user_count = user_count + ?, group_count = group_count + ?, user_deletes = user_deletes + ?, group_deletes = group_deletes + ? WHERE name = ?",
-		p.users, p.groups, p.userDeletes, p.groupDeletes, t.tenant)
+		"UPDATE scim_tenants SET user_count = user_count + ?, group_count = group_count + ?, user_deletes = user_deletes + ?, group_deletes = group_deletes + ?, managed_count = managed_count + ?, managed_changes = managed_changes + ? WHERE name = ?",
+		p.users, p.groups, p.userDeletes, p.groupDeletes, p.managed, p.managedChanges, t.tenant)
 	return err
 }
 
 // page runs the count and the page query of a list and returns the seqs of
-// the page's rows in order. A filtered first page (a lookup by userName,
-// externalId, displayName…) selects the given columns at once and hands
-// each row to load, saving a second query; loaded reports that it did.
+// the page's rows in order, honouring q.ManagedOnly for users. A filtered
+// first page (a lookup by userName, externalId, displayName…) selects the
+// given columns at once and hands each row to load, saving a second query;
+// loaded reports that it did.
 // Other pages select seqs only, so that an OFFSET skips narrow index
 // entries, and the caller reads the rows by seq.
 func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string, load func(*sql.Rows) (int64, error)) (total int, seqs []int64, loaded bool, err error) {
@@ -94,11 +113,19 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	if err != nil {
 		return 0, nil, false, err
 	}
-	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg + " AND " + cond
+	// ManagedOnly is served by the index on (tenant, managed, seq).
+	managedOnly := q.ManagedOnly && k == users
+	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg
+	if managedOnly {
+		where += " AND r.managed = TRUE"
+	}
+	where += " AND " + cond
 
-	// Only a list of every resource of the tenant has its total in the
-	// counters; judged on the final condition, so that any selection added
-	// to it turns this path off.
+	// Only a list without a filter has its total in the counters: every
+	// resource of the tenant (user_count, group_count) or, with
+	// ManagedOnly, every managed user (managed_count). Any other selection
+	// added to the query must turn this path off or keep a counter of its
+	// own, see tenantCounts.of.
 	plain := cond == sqlTrue
 	countSQL, countArgs := "SELECT COUNT(*)"+where, len(b.args)
 	count := func() (int, error) {
@@ -113,7 +140,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 		if err != nil {
 			return 0, nil, false, err
 		}
-		n, d := c.of(k)
+		n, d := c.of(k, managedOnly)
 		total, deletes = int(n), d
 		if q.Limit <= 0 || q.Offset >= total {
 			return total, nil, false, nil
@@ -127,7 +154,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	// The cursor cache serves the Store's own order, unfiltered, in
 	// read-only transactions.
 	cacheable := plain && q.SortBy.IsZero() && r.pending == nil
-	key := cursorKey{tenant: r.tenant, kind: k}
+	key := cursorKey{tenant: r.tenant, kind: k, managedOnly: managedOnly}
 	if cacheable {
 		if from, ok := r.s.cursors.find(key, deletes, offset); ok {
 			where += " AND r.seq > " + b.bind(from.seq)
@@ -186,12 +213,14 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 
 // cursorKey names one list whose positions are remembered.
 type cursorKey struct {
-	tenant string
-	kind   kind
+	tenant      string
+	kind        kind
+	managedOnly bool
 }
 
-// cursor says that, while the tenant's deletion count is deletes, the
-// first offset resources (in seq order) are those with seq <= seq.
+// cursor says that, while the tenant's deletion count is deletes (for a
+// ManagedOnly list, deletions plus managed changes), the first offset
+// resources of the list (in seq order) are those with seq <= seq.
 type cursor struct {
 	deletes int64
 	offset  int

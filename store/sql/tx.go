@@ -68,7 +68,7 @@ func (r *reader) query(ctx context.Context, op, query string, args ...any) (*sql
 	return rows, r.s.wrap(op, err)
 }
 
-const userColumns = "r.seq, r.id, r.doc, r.managed, r.version, r.created, r.last_modified"
+const userColumns = "r.seq, r.id, r.doc, r.role, r.managed, r.managed_by, r.linked, r.version, r.created, r.last_modified"
 const groupColumns = "r.seq, r.id, r.doc, r.version, r.created, r.last_modified"
 
 type scanner interface{ Scan(dest ...any) error }
@@ -79,10 +79,12 @@ func scanUser(sc scanner) (int64, store.User, error) {
 		u              store.User
 		doc            string
 		created, modif *int64
+		role, by       sql.NullString // NULL on rows older than the columns
 	)
-	if err := sc.Scan(&seq, &u.ID, &doc, &u.Managed, &u.Meta.Version, &created, &modif); err != nil {
+	if err := sc.Scan(&seq, &u.ID, &doc, &role, &u.Managed, &by, &u.Linked, &u.Meta.Version, &created, &modif); err != nil {
 		return 0, u, err
 	}
+	u.Role, u.ManagedBy = role.String, by.String
 	if err := json.Unmarshal([]byte(doc), &u.Attributes); err != nil {
 		return 0, u, fmt.Errorf("decode user %s: %w", u.ID, err)
 	}
@@ -358,8 +360,8 @@ func (t *storeTx) CreateUser(ctx context.Context, u *store.User) error {
 		return err
 	}
 	_, err = t.exec(ctx, "create user",
-		"INSERT INTO scim_users (tenant, id, user_name, user_name_folded, external_id, managed, doc, fdoc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-		t.tenant, u.ID, userName, foldPtr(userName), stringAttr(u.Attributes, "externalId"), u.Managed, doc, t.fdocArg(fdoc), nanos(u.Meta.Created), nanos(u.Meta.LastModified))
+		"INSERT INTO scim_users (tenant, id, user_name, user_name_folded, external_id, role, managed, managed_by, linked, doc, fdoc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+		t.tenant, u.ID, userName, foldPtr(userName), stringAttr(u.Attributes, "externalId"), u.Role, u.Managed, u.ManagedBy, u.Linked, doc, t.fdocArg(fdoc), nanos(u.Meta.Created), nanos(u.Meta.LastModified))
 	if err != nil {
 		return err
 	}
@@ -367,6 +369,9 @@ func (t *storeTx) CreateUser(ctx context.Context, u *store.User) error {
 		return err
 	}
 	t.pending.users++
+	if u.Managed {
+		t.pending.managed++
+	}
 	u.Meta.Version = 1
 	return nil
 }
@@ -400,9 +405,27 @@ func (t *storeTx) current(ctx context.Context, table, id string) (version int64,
 	return version, created, t.s.wrap("read version", err)
 }
 
+// currentUser reads the version, creation time and managed flag of a user.
+func (t *storeTx) currentUser(ctx context.Context, id string) (version int64, created *int64, managed bool, err error) {
+	row := t.q.QueryRowContext(ctx, t.rebind("SELECT version, created, managed FROM scim_users WHERE tenant = ? AND id = ?"), t.tenant, id)
+	err = row.Scan(&version, &created, &managed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, false, store.ErrNotFound
+	}
+	return version, created, managed, t.s.wrap("read version", err)
+}
+
+// managedChanged counts a user that became managed (delta +1) or stopped
+// being managed (-1) in place, which moves it into or out of the managed
+// list without a new seq (see page.go).
+func (t *storeTx) managedChanged(delta int64) {
+	t.pending.managed += delta
+	t.pending.managedChanges++
+}
+
 // UpdateUser implements store.Tx.
 func (t *storeTx) UpdateUser(ctx context.Context, u *store.User) error {
-	version, created, err := t.current(ctx, "scim_users", u.ID)
+	version, created, wasManaged, err := t.currentUser(ctx, u.ID)
 	if err != nil {
 		return err
 	}
@@ -424,8 +447,8 @@ func (t *storeTx) UpdateUser(ctx context.Context, u *store.User) error {
 		return err
 	}
 	res, err := t.exec(ctx, "update user",
-		"UPDATE scim_users SET user_name = ?, user_name_folded = ?, external_id = ?, managed = ?, doc = ?, fdoc = ?, version = version + 1, last_modified = ? WHERE tenant = ? AND id = ? AND version = ?",
-		userName, foldPtr(userName), stringAttr(u.Attributes, "externalId"), u.Managed, doc, t.fdocArg(fdoc), nanos(u.Meta.LastModified), t.tenant, u.ID, version)
+		"UPDATE scim_users SET user_name = ?, user_name_folded = ?, external_id = ?, role = ?, managed = ?, managed_by = ?, linked = ?, doc = ?, fdoc = ?, version = version + 1, last_modified = ? WHERE tenant = ? AND id = ? AND version = ?",
+		userName, foldPtr(userName), stringAttr(u.Attributes, "externalId"), u.Role, u.Managed, u.ManagedBy, u.Linked, doc, t.fdocArg(fdoc), nanos(u.Meta.LastModified), t.tenant, u.ID, version)
 	if err != nil {
 		return err
 	}
@@ -435,6 +458,12 @@ func (t *storeTx) UpdateUser(ctx context.Context, u *store.User) error {
 	if err := t.writeEmails(ctx, u.ID, u.Attributes, true); err != nil {
 		return err
 	}
+	switch {
+	case u.Managed && !wasManaged:
+		t.managedChanged(+1)
+	case !u.Managed && wasManaged:
+		t.managedChanged(-1)
+	}
 	u.Meta.Version = version + 1
 	u.Meta.Created = fromNanos(created)
 	return nil
@@ -442,7 +471,8 @@ func (t *storeTx) UpdateUser(ctx context.Context, u *store.User) error {
 
 // DeleteUser implements store.Tx.
 func (t *storeTx) DeleteUser(ctx context.Context, id string) error {
-	if _, _, err := t.current(ctx, "scim_users", id); err != nil {
+	_, _, managed, err := t.currentUser(ctx, id)
+	if err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, "delete user",
@@ -461,6 +491,9 @@ func (t *storeTx) DeleteUser(ctx context.Context, id string) error {
 	}
 	t.pending.users--
 	t.pending.userDeletes++
+	if managed {
+		t.pending.managed--
+	}
 	return nil
 }
 
