@@ -96,6 +96,7 @@ func openDB(ctx context.Context, path string) (*sql.DB, error) {
 	q.Set("_txlock", "immediate")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)") // safe with WAL; syncs at checkpoints
 	q.Add("_pragma", "foreign_keys(1)")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
