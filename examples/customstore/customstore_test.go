@@ -33,7 +33,7 @@ func newDB(t *testing.T) *sql.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return NewStore(newDB(t)) })
+	storetest.Run(t, func(t *testing.T) store.Store { return NewStore(newDB(t), "") })
 }
 
 // TestAppOnlyRows checks what SCIM sees of the accounts and teams the app
@@ -47,7 +47,7 @@ func TestAppOnlyRows(t *testing.T) {
 	if err := seed(ctx, db, "acme", created); err != nil {
 		t.Fatal(err)
 	}
-	st := NewStore(db)
+	st := NewStore(db, "")
 	err := st.View(ctx, "acme", func(r store.Reader) error {
 		u, err := r.UserByUserName(ctx, "ADA@acme.example")
 		if err != nil {
@@ -180,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	tokens := scim.NewTokenSet()
 	tokens.Add("acme", "secret")
-	h, err := newHandler(NewStore(db), tokens, slog.New(slog.DiscardHandler))
+	h, err := newHandler(NewStore(db, roleAttribute), tokens, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +257,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("accounts row after the deactivation (-want +got):\n%s", diff)
 	}
 
+	// The app changes Ada's role itself (and the version, for ETags); SCIM
+	// shows the app's role.
+	if _, err := db.ExecContext(ctx, `UPDATE accounts SET role = 'admin', version = version + 1 WHERE id = 'acc_ada'`); err != nil {
+		t.Fatal(err)
+	}
+	got := call("GET", "/Users/acc_ada", "", http.StatusOK)
+	if got[roleAttribute] != "admin" || got["active"] != false || got["id"] != "acc_ada" {
+		t.Errorf("GET after the app's role change: %s %v, active %v; want admin, false", roleAttribute, got[roleAttribute], got["active"])
+	}
+	want.Role, want.Version = "admin", 4
+
 	// The owner cannot be deactivated through SCIM.
 	call("PATCH", "/Users/acc_owner", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations": [{"op": "replace", "path": "active", "value": false}]}`, http.StatusForbidden)
@@ -306,13 +317,17 @@ func TestEndToEnd(t *testing.T) {
 	if teamName != "ML" {
 		t.Errorf("team name after the rename: %q, want ML", teamName)
 	}
+	// Joining a team leaves the account as it was.
+	if diff := cmp.Diff(want, accountRow("acc_ada")); diff != "" {
+		t.Errorf("accounts row at the end (-want +got):\n%s", diff)
+	}
 }
 
 // TestUpdateWaitsForTheWriteLock checks the choice of BEGIN IMMEDIATE:
 // concurrent Updates of two orgs that read before they write all commit.
 func TestUpdateWaitsForTheWriteLock(t *testing.T) {
 	ctx := t.Context()
-	st := NewStore(newDB(t))
+	st := NewStore(newDB(t), "")
 	const n = 20
 	errs := make(chan error, n)
 	for i := range n {

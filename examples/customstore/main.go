@@ -75,7 +75,7 @@ func main() {
 	token := "scim_" + rand.Text()
 	tokens := scim.NewTokenSet()
 	tokens.Add("acme", token)
-	h, err := newHandler(NewStore(db), tokens, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	h, err := newHandler(NewStore(db, roleAttribute), tokens, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -85,11 +85,15 @@ func main() {
 	log.Fatal(http.ListenAndServe(*addr, mux))
 }
 
-// newHandler serves SCIM over st: the role travels in "memberRole", the
+// roleAttribute is the attribute the role travels in, as a top-level key
+// of the User ("memberRole": "editor").
+const roleAttribute = "memberRole"
+
+// newHandler serves SCIM over st: the role travels in roleAttribute, the
 // owner is protected, and existing accounts are adopted by email.
 func newHandler(st *Store, auth scim.Authenticator, logger *slog.Logger) (*scim.Handler, error) {
 	return scim.NewHandler(st, scim.RolePolicy{
-		Attribute: "memberRole",
+		Attribute: roleAttribute,
 		Values:    []string{"viewer", "editor", "admin", "owner"},
 		Ceiling:   "admin",
 		Default:   "viewer",

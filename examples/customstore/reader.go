@@ -10,8 +10,9 @@ import (
 
 // reader is the store.Reader of View, and the read half of tx.
 type reader struct {
-	tx  *sql.Tx
-	org string
+	tx            *sql.Tx
+	org           string
+	roleAttribute string
 }
 
 const userColumns = `a.id, a.email, a.full_name, a.role, a.active, a.created_at, a.updated_at,
@@ -94,6 +95,9 @@ func (r *reader) queryUsers(ctx context.Context, where, page string, args ...any
 		u, err := scanUser(rows)
 		if err != nil {
 			return nil, dbErr("scan accounts", err)
+		}
+		if r.roleAttribute != "" && u.Role != "" {
+			u.Attributes[r.roleAttribute] = u.Role
 		}
 		out = append(out, u)
 	}
@@ -271,8 +275,10 @@ func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage
 		total, page = len(matches), window(matches, q.Offset, q.Limit)
 	}
 	for i := range page {
-		page[i].Members = nil
-		if q.WithMembers {
+		switch {
+		case !q.WithMembers:
+			page[i].Members = nil // read for the filter only
+		case page[i].Members == nil:
 			var err error
 			if page[i].Members, err = r.members(ctx, page[i].ID); err != nil {
 				return store.GroupPage{}, err

@@ -33,8 +33,15 @@ import (
 // app's own code does not fill them, so every lookup takes them as
 // candidates and compares them in Go; once SCIM writes them they are
 // indexed like the rest.
+//
+// The app owns the role: User.Role is read from accounts.role, so a role the
+// app changes itself shows in SCIM, also under the role attribute when
+// NewStore is given its name. An app that changes an account SCIM wrote
+// should increment its version, so that an IdP's stale ETag gets 412.
 type Store struct {
 	db *sql.DB
+	// roleAttribute is RolePolicy.Attribute (a top-level attribute), or "".
+	roleAttribute string
 	// writeMu orders the writers of this process, which then never wait in
 	// SQLite's busy handler, which polls with sleeps; BEGIN IMMEDIATE
 	// orders them with other processes.
@@ -45,8 +52,13 @@ var _ store.Store = (*Store)(nil)
 
 // NewStore returns a Store over db, which must hold the tables of appSchema
 // and be opened as openDB does: with _txlock=immediate, so that each
-// Update starts by taking SQLite's write lock.
-func NewStore(db *sql.DB) *Store { return &Store{db: db} }
+// Update starts by taking SQLite's write lock. roleAttribute names the
+// handler's role attribute (RolePolicy.Attribute, when it is a top-level
+// attribute): users read from the store carry the role column there too,
+// as the handler writes it. "" leaves the attributes as written.
+func NewStore(db *sql.DB, roleAttribute string) *Store {
+	return &Store{db: db, roleAttribute: roleAttribute}
+}
 
 // View runs fn in a read-only transaction: in WAL mode, a snapshot.
 func (s *Store) View(ctx context.Context, org string, fn func(store.Reader) error) error {
@@ -55,7 +67,7 @@ func (s *Store) View(ctx context.Context, org string, fn func(store.Reader) erro
 		return dbErr("begin", err)
 	}
 	defer tx.Rollback()
-	return fn(&reader{tx: tx, org: org})
+	return fn(&reader{tx: tx, org: org, roleAttribute: s.roleAttribute})
 }
 
 // Update runs fn in a read-write transaction and commits when fn returns
@@ -80,7 +92,7 @@ func (s *Store) Update(ctx context.Context, org string, fn func(store.Tx) error)
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{reader: reader{tx: sqlTx, org: org}}); err != nil {
+	if err := fn(&tx{reader: reader{tx: sqlTx, org: org, roleAttribute: s.roleAttribute}}); err != nil {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
