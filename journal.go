@@ -1,12 +1,15 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // JournalEntry is one request as the audit journal keeps it: enough for an
@@ -92,47 +95,173 @@ func (h *Handler) Journal(tenant string) []JournalEntry {
 	return out
 }
 
-// summarize describes a request body without its values.
+// summarize describes a request body without its values. It runs on every
+// request, so it skims the body (json.Valid, then bracket matching) rather
+// than decoding it.
 func summarize(method string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if !json.Valid(body) {
+		return "malformed body"
+	}
+	keys, vals, ok := jsonFields(body)
+	if !ok {
 		return "malformed body"
 	}
 	if method != "PATCH" {
-		return "attributes: " + strings.Join(attributeNames(doc), ", ")
+		return "attributes: " + strings.Join(attributeNames(keys), ", ")
 	}
-	var ops []struct {
-		Op    string          `json:"op"`
-		Path  string          `json:"path"`
-		Value json.RawMessage `json:"value"`
-	}
-	for k, v := range doc {
+	var ops [][]byte
+	for i, k := range keys {
 		if strings.EqualFold(k, "Operations") {
-			_ = json.Unmarshal(v, &ops)
+			ops, _ = jsonElems(vals[i]) // the last one, as json.Unmarshal takes it
 		}
 	}
 	parts := make([]string, 0, len(ops))
-	for _, op := range ops {
-		target := redactPath(op.Path)
-		if target == "" {
-			var obj map[string]json.RawMessage
-			if json.Unmarshal(op.Value, &obj) == nil {
-				target = "{" + strings.Join(attributeNames(obj), ", ") + "}"
+	for _, raw := range ops {
+		opKeys, opVals, ok := jsonFields(raw)
+		if !ok {
+			parts = append(parts, " ") // not an operation: no op, no target
+			continue
+		}
+		var op, path string
+		var value []byte
+		for i, k := range opKeys {
+			// Matched case-insensitively, as json.Unmarshal matches
+			// struct fields.
+			switch {
+			case strings.EqualFold(k, "op"):
+				op = jsonString(opVals[i])
+			case strings.EqualFold(k, "path"):
+				path = jsonString(opVals[i])
+			case strings.EqualFold(k, "value"):
+				value = opVals[i]
 			}
 		}
-		var list []json.RawMessage
-		if json.Unmarshal(op.Value, &list) == nil && len(list) > 0 {
+		target := redactPath(path)
+		if target == "" {
+			if names, _, ok := jsonFields(value); ok {
+				target = "{" + strings.Join(attributeNames(names), ", ") + "}"
+			}
+		}
+		if list, ok := jsonElems(value); ok && len(list) > 0 {
 			target += fmt.Sprintf(" (%d)", len(list))
 		}
-		parts = append(parts, strings.ToLower(op.Op)+" "+target)
+		parts = append(parts, strings.ToLower(op)+" "+target)
 	}
 	if len(parts) > 10 {
 		parts = append(parts[:10], fmt.Sprintf("… %d more", len(parts)-10))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// jsonFields returns the keys of the JSON object b, which must be valid
+// JSON, and the raw value of each; ok is false when b is not an object.
+func jsonFields(b []byte) (keys []string, vals [][]byte, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, nil, false
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return keys, vals, true
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		end := skipValue(b, i) // the key
+		keys = append(keys, jsonString(b[i:end]))
+		i = skipSpace(b, end) + 1 // past ':'
+		i = skipSpace(b, i)
+		end = skipValue(b, i)
+		vals = append(vals, b[i:end])
+		i = end
+	}
+}
+
+// jsonElems returns the raw elements of the JSON array b, which must be
+// valid JSON; ok is false when b is not an array.
+func jsonElems(b []byte) ([][]byte, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	var out [][]byte
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == ']' {
+			return out, true
+		}
+		if b[i] == ',' {
+			i++
+			continue
+		}
+		end := skipValue(b, i)
+		out = append(out, b[i:end])
+		i = end
+	}
+}
+
+// jsonString returns the JSON string b decoded, or "" when b is not one.
+func jsonString(b []byte) string {
+	if len(b) < 2 || b[0] != '"' {
+		return ""
+	}
+	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		return string(b[1 : len(b)-1])
+	}
+	var s string
+	_ = json.Unmarshal(b, &s)
+	return s
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the valid JSON value at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			i++ // the closing quote
+			if depth == 0 {
+				return i
+			}
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			i++
+			if depth == 0 {
+				return i
+			}
+		case depth == 0 && (c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return i
+		default:
+			i++
+		}
+	}
+	return i
 }
 
 // redactPath drops the values compared in a path's filter:
@@ -157,14 +286,15 @@ func redactPath(p string) string {
 	return b.String()
 }
 
-func attributeNames(obj map[string]json.RawMessage) []string {
-	names := make([]string, 0, len(obj))
-	for k := range obj {
+func attributeNames(keys []string) []string {
+	names := make([]string, 0, len(keys))
+	for _, k := range keys {
 		if !strings.EqualFold(k, "schemas") && !strings.EqualFold(k, "password") {
 			names = append(names, k)
 		}
 	}
 	sort.Strings(names)
+	names = slices.Compact(names)
 	if len(names) > 20 {
 		names = append(names[:20], "…")
 	}
