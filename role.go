@@ -307,10 +307,22 @@ func (p RolePolicy) grantableValues() []string {
 	return p.Values[:p.rank(p.Ceiling)+1]
 }
 
-// render adds the app's extension to a rendered user: the role (when the
-// policy accepts it there) and whether SCIM manages the user.
+// render writes the role and the app's extension into a rendered user. The
+// role comes from User.Role, the app's own record of it, so that a role the
+// app changed itself shows through SCIM even in a store that keeps it in an
+// app column rather than in the attributes.
 func (p RolePolicy) render(doc map[string]any, u *store.User) {
-	if p.ExtensionURN == "" || !p.enabled() {
+	if !p.enabled() {
+		return
+	}
+	if u.Role != "" {
+		if p.usesRoles() {
+			doc["roles"] = []any{map[string]any{"value": u.Role, "primary": true}}
+		} else {
+			doc[p.Attribute] = u.Role
+		}
+	}
+	if p.ExtensionURN == "" {
 		return
 	}
 	ext := map[string]any{managedAttr.Name: u.Managed}
