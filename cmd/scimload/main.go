@@ -152,6 +152,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if target.inProcess {
 		rep.CPUScope = "this process: in-process server + load generator"
+		rep.CPUInProcess = true
 	}
 	fmt.Fprintf(stdout, "scimload: target %s (%d instance(s)), %d clients, %d users, big group %d members, load %s\n",
 		target.name, len(target.urls), o.clients, o.users, o.members, rep.LoadBefore)

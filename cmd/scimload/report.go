@@ -11,25 +11,27 @@ import (
 
 // report is what a run prints and writes as JSON.
 type report struct {
-	Target     string  `json:"target"`
-	Instances  int     `json:"instances"`
-	Users      int     `json:"users"`
-	GrowTo     int     `json:"grow_to,omitempty"`
-	Members    int     `json:"members"`
-	Clients    int     `json:"clients"`
-	Burst      int     `json:"burst"`
-	GOOS       string  `json:"goos"`
-	GOARCH     string  `json:"goarch"`
-	CPUs       int     `json:"cpus"`
-	CPUModel   string  `json:"cpu_model"`
-	GoVersion  string  `json:"go_version"`
-	Started    string  `json:"started"`
-	LoadBefore string  `json:"loadavg_before"`
-	LoadAfter  string  `json:"loadavg_after"`
-	CPUScope   string  `json:"cpu_scope"`
-	Phases     []row   `json:"phases"`
-	Growth     []ratio `json:"growth"`
-	Targets    []check `json:"targets"`
+	Target     string `json:"target"`
+	Instances  int    `json:"instances"`
+	Users      int    `json:"users"`
+	GrowTo     int    `json:"grow_to,omitempty"`
+	Members    int    `json:"members"`
+	Clients    int    `json:"clients"`
+	Burst      int    `json:"burst"`
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpu_model"`
+	GoVersion  string `json:"go_version"`
+	Started    string `json:"started"`
+	LoadBefore string `json:"loadavg_before"`
+	LoadAfter  string `json:"loadavg_after"`
+	CPUScope   string `json:"cpu_scope"`
+	// CPUInProcess reports that CPU time includes the server's.
+	CPUInProcess bool    `json:"cpu_in_process"`
+	Phases       []row   `json:"phases"`
+	Growth       []ratio `json:"growth"`
+	Targets      []check `json:"targets"`
 }
 
 // row is one phase on one side.
@@ -55,10 +57,17 @@ type row struct {
 // ratio compares the cost (time per operation at the same concurrency) of
 // one phase with another on the target.
 type ratio struct {
-	Name  string  `json:"name"`
-	Of    string  `json:"of"`
-	Over  string  `json:"over"`
-	Value float64 `json:"value"` // cost(of) / cost(over)
+	Name string `json:"name"`
+	Of   string `json:"of"`
+	Over string `json:"over"`
+	// Value is CPU when measured, else Wall.
+	Value float64 `json:"value"`
+	// CPU is cpu(of)/cpu(over) per operation, when the server is in-process.
+	CPU float64 `json:"cpu,omitempty"`
+	// Wall is the ratio of wall time per operation at the same concurrency.
+	Wall float64 `json:"wall"`
+	// RefWall is Wall on the reference server.
+	RefWall float64 `json:"ref_wall,omitempty"`
 }
 
 // check is one of issue 6's targets, evaluated on this run.
@@ -119,19 +128,36 @@ func (rep *report) build(l *load) {
 		}
 	}
 
-	cost := func(name string) (float64, bool) {
-		r, ok := byName[name]
+	// Growth compares CPU per operation when the server runs in-process:
+	// on a shared machine the wall time of a phase measured minutes after
+	// another moves with whatever else runs, CPU time much less. The wall
+	// time ratio is reported beside it, and, when the reference ran, the
+	// same ratio on the reference (whose every operation is a map access,
+	// so its growth is the machine's).
+	cost := func(rows map[string]row, name string) (cpu, wall float64, ok bool) {
+		r, ok := rows[name]
 		if !ok || r.Ops == 0 {
-			return 0, false
+			return 0, 0, false
 		}
-		return r.Seconds / float64(r.Ops), true
+		return r.CPUusReq * float64(r.Requests) / float64(r.Ops), r.Seconds / float64(r.Ops), true
 	}
 	grow := func(label, of, over string) {
-		a, ok1 := cost(of)
-		b, ok2 := cost(over)
-		if ok1 && ok2 && of != over && b > 0 {
-			rep.Growth = append(rep.Growth, ratio{Name: label, Of: of, Over: over, Value: a / b})
+		ca, wa, ok1 := cost(byName, of)
+		cb, wb, ok2 := cost(byName, over)
+		if !ok1 || !ok2 || of == over || wb == 0 {
+			return
 		}
+		g := ratio{Name: label, Of: of, Over: over, Wall: wa / wb, Value: wa / wb}
+		if rep.CPUInProcess && cb > 0 {
+			g.CPU = ca / cb
+			g.Value = g.CPU
+		}
+		if _, rwa, ok := cost(refByName, of); ok {
+			if _, rwb, ok := cost(refByName, over); ok && rwb > 0 {
+				g.RefWall = rwa / rwb
+			}
+		}
+		rep.Growth = append(rep.Growth, g)
 	}
 	big := "@" + size(rep.Users)
 	if rep.GrowTo > rep.Users {
@@ -238,9 +264,10 @@ func (rep *report) print(w io.Writer) {
 		}
 	}
 	if len(rep.Growth) > 0 {
-		fmt.Fprintln(w, "\ngrowth (cost per operation, target):")
+		fmt.Fprintln(w, "\ngrowth (cost per operation on the target; cpu when in-process, else wall):")
+		fmt.Fprintf(w, "  %-34s %7s %7s %7s %7s\n", "", "value", "cpu", "wall", "ref wall")
 		for _, g := range rep.Growth {
-			fmt.Fprintf(w, "  %-34s ×%.2f  (%s / %s)\n", g.Name, g.Value, g.Of, g.Over)
+			fmt.Fprintf(w, "  %-34s %7s %7s %7s %7s  (%s / %s)\n", g.Name, times(g.Value), times(g.CPU), times(g.Wall), times(g.RefWall), g.Of, g.Over)
 		}
 	}
 	fmt.Fprintln(w, "\ntargets (issue 6):")
@@ -251,4 +278,11 @@ func (rep *report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-4s %-58s %s\n", verdict, c.Target, c.Measured)
 	}
+}
+
+func times(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("×%.2f", v)
 }
