@@ -37,7 +37,7 @@ import (
 const benchTenant = "bench"
 
 // benchLoaderVersion changes whenever the loader writes different data.
-const benchLoaderVersion = "1"
+const benchLoaderVersion = "2"
 
 // Groups of the data sets: name and number of members (the first users).
 var benchGroups = []struct {
@@ -333,11 +333,12 @@ func loadBench(b *testing.B, d *benchData) {
 			}
 		}
 	}
-	q := "UPDATE scim_tenants SET user_count = ? WHERE name = ?"
+	// Every bench user is managed (created by the identity provider).
+	q := "UPDATE scim_tenants SET user_count = ?, managed_count = ? WHERE name = ?"
 	if d.eng == "Postgres" {
-		q = "UPDATE scim_tenants SET user_count = $1 WHERE name = $2"
+		q = "UPDATE scim_tenants SET user_count = $1, managed_count = $2 WHERE name = $3"
 	}
-	if _, err := d.db.Exec(q, d.users, benchTenant); err != nil {
+	if _, err := d.db.Exec(q, d.users, d.users, benchTenant); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("loaded %d users into %s in %v", d.users, d.eng, time.Since(start).Round(time.Millisecond))
