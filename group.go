@@ -94,18 +94,34 @@ func (tx *writeTx) changeMembers(ctx context.Context, groupID string, kind membe
 }
 
 // provisioned splits members into SCIM-managed users of the tenant and the
-// ids that are not, in one store query.
+// ids that are not. It first asks the store only to count them (no user is
+// read, let alone decoded), and lists them only when some are missing.
 func (tx *writeTx) provisioned(ctx context.Context, members []store.Member) (ok []store.Member, skipped []string, err error) {
 	known := make(map[string]bool, len(members))
 	const batch = 500
 	for start := 0; start < len(members); start += batch {
 		part := members[start:min(start+batch, len(members))]
-		ids := make([]store.Filter, len(part))
-		for i, m := range part {
-			ids[i] = store.Compare{Path: store.Path{Name: "id"}, Op: store.Eq, Value: m.Value, CaseExact: true}
+		ids := make([]store.Filter, 0, len(part))
+		seen := make(map[string]bool, len(part))
+		for _, m := range part {
+			if !seen[m.Value] {
+				seen[m.Value] = true
+				ids = append(ids, store.Compare{Path: store.Path{Name: "id"}, Op: store.Eq, Value: m.Value, CaseExact: true})
+			}
 		}
-		page, err := tx.ListUsers(ctx, store.Query{Filter: anyOf(ids), ManagedOnly: true, Limit: len(part)})
+		q := store.Query{Filter: anyOf(ids), ManagedOnly: true}
+		page, err := tx.ListUsers(ctx, q)
 		if err != nil {
+			return nil, nil, err
+		}
+		if page.Total == len(ids) {
+			for id := range seen {
+				known[id] = true
+			}
+			continue
+		}
+		q.Limit = len(ids)
+		if page, err = tx.ListUsers(ctx, q); err != nil {
 			return nil, nil, err
 		}
 		for _, u := range page.Users {

@@ -97,6 +97,21 @@ func one[T any](rec T, ok bool) []T {
 	return []T{rec}
 }
 
+// exactIDs reports whether f is only case-exact eq clauses on id joined by
+// or: the candidates the id index gives for it are exactly its matches, so
+// evaluating f on each (a hundred clauses on each of a hundred users, for a
+// membership batch) can be skipped.
+func exactIDs(f store.Filter) bool {
+	switch f := f.(type) {
+	case store.Compare:
+		_, ok := eqString(f)
+		return ok && f.Path == pathID && f.CaseExact
+	case store.Or:
+		return exactIDs(f.Left) && exactIDs(f.Right)
+	}
+	return false
+}
+
 func (t *tenant) userCandidates(f store.Filter) ([]*userRec, bool) {
 	switch f := f.(type) {
 	case store.Compare:

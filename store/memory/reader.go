@@ -89,14 +89,15 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 		matches = order // paged below without a copy
 	} else {
 		src := order
+		exact := false
 		if cands, ok := t.userCandidates(q.Filter); ok {
-			src = cands
+			src, exact = cands, exactIDs(q.Filter)
 		}
 		for _, u := range src {
 			if q.ManagedOnly && !u.managed {
 				continue // before the resolver: never decoded
 			}
-			if store.Eval(q.Filter, u.resolver()) {
+			if exact || store.Eval(q.Filter, u.resolver()) {
 				matches = append(matches, u)
 			}
 		}
