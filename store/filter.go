@@ -220,7 +220,7 @@ func compareOne(c Compare, stored any) bool {
 			return false
 		}
 		if !c.CaseExact {
-			got, want = strings.ToLower(got), strings.ToLower(want)
+			got, want = Fold(got), Fold(want)
 		}
 		switch c.Op {
 		case Eq:
@@ -334,7 +334,7 @@ func CompareSortKeys(a, b any, caseExact bool) int {
 	case string:
 		if bv, ok := b.(string); ok {
 			if !caseExact {
-				if c := strings.Compare(strings.ToLower(av), strings.ToLower(bv)); c != 0 {
+				if c := strings.Compare(Fold(av), Fold(bv)); c != 0 {
 					return c
 				}
 			}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"modernc.org/sqlite"
 
@@ -123,29 +121,9 @@ func notFound(kind, id string) error {
 }
 
 // fold returns the key under which a case-insensitive string is indexed:
-// equal for two strings equal under strings.ToLower (as store.Eval compares
-// them) and for two strings equal under Unicode simple folding (as the
-// contract compares userNames). It runs in Go because SQLite's lower() and
-// NOCASE only know ASCII.
-func fold(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			return strings.Map(foldRune, s)
-		}
-	}
-	return s
-}
-
-// foldRune maps r to the lower case of the smallest rune of its simple
-// folding orbit, after lowering it as strings.ToLower does.
-func foldRune(r rune) rune {
-	r = unicode.ToLower(r)
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return unicode.ToLower(least)
-}
+// store.Fold, the definition Eval and every adapter share. It runs in Go
+// because SQLite's lower() and NOCASE only know ASCII.
+func fold(s string) string { return store.Fold(s) }
 
 // nullFold is fold(s) as a column value: NULL for "", which unique indexes
 // do not hold to uniqueness (a user without a userName).

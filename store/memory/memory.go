@@ -63,8 +63,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/scimkit/scim/store"
 )
@@ -229,29 +227,9 @@ func (m multiIndex[T]) remove(k string, v T) {
 	m[k] = list
 }
 
-// fold returns the key under which a case-insensitive string is indexed:
-// equal for two strings equal under strings.ToLower (as store.Eval compares
-// them) and for two strings equal under Unicode simple folding (as the
-// contract compares userNames). Lower-case ASCII is its own key.
-func fold(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			return strings.Map(foldRune, s)
-		}
-	}
-	return s
-}
-
-// foldRune maps r to the lower case of the smallest rune of its simple
-// folding orbit, after lowering it as strings.ToLower does.
-func foldRune(r rune) rune {
-	r = unicode.ToLower(r)
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return unicode.ToLower(least)
-}
+// fold returns the key under which a case-insensitive string is indexed
+// (store.Fold, as Eval and every adapter compare).
+func fold(s string) string { return store.Fold(s) }
 
 // Index bookkeeping, without undo.
 

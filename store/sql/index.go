@@ -33,7 +33,7 @@ import (
 
 // fold returns s as compared case-insensitively: the same folding as
 // store.Eval.
-func fold(s string) string { return strings.ToLower(s) }
+func fold(s string) string { return store.Fold(s) }
 
 // timeKey formats t so that byte order is time order.
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

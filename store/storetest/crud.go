@@ -144,13 +144,18 @@ func testUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 	t.Run("UserByUserName ignores case", func(t *testing.T) {
 		f := newFixture(t, newStore)
-		f.createUsers(f.newUser("Alice@Example.COM", nil), f.newUser("ÉLODIE", nil), f.newUser("alicia", nil))
+		f.createUsers(f.newUser("Alice@Example.COM", nil), f.newUser("ÉLODIE", nil), f.newUser("alicia", nil),
+			f.newUser("SAM@x.com", nil), f.newUser("ΣΟΦΊΑ", nil))
 		for _, tc := range []struct{ query, want string }{
 			{"alice@example.com", "Alice@Example.COM"},
 			{"ALICE@EXAMPLE.COM", "Alice@Example.COM"},
 			{"Alice@Example.COM", "Alice@Example.COM"},
 			{"élodie", "ÉLODIE"},
 			{"Élodie", "ÉLODIE"},
+			// store.Fold: the long s folds with s, final sigma with sigma.
+			{"ſam@x.com", "SAM@x.com"},
+			{"σοφία", "ΣΟΦΊΑ"},
+			{"ςοφία", "ΣΟΦΊΑ"},
 		} {
 			var got store.User
 			f.view(func(r store.Reader) error {
