@@ -52,6 +52,11 @@
 // OUTBOX GROWS WITHOUT BOUND unless the app drops the events it consumed
 // with TrimEvents. Departures are kept for as long as the Store lives, one
 // per case-folded userName. Both roll back with their Update.
+//
+// # Tokens
+//
+// The Store implements store.TokenStore: bearer-token digests, in a table
+// of their own beside the tenants, gone with the process like the rest.
 package memory
 
 import (
@@ -72,6 +77,7 @@ import (
 type Store struct {
 	mu      sync.Mutex
 	tenants map[string]*tenant
+	tokens  tokenTable // see token.go
 }
 
 var _ store.Store = (*Store)(nil)

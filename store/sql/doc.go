@@ -44,10 +44,11 @@
 // and groups included, plus copies of its type and time (Unix
 // nanoseconds) for an admin page. scim_departures remembers deprovisioned
 // users (store.DepartureRecorder), keyed by tenant and case-folded
-// userName. scim_tokens is reserved for the token API and not used by the
-// adapter yet: one row per bearer token of a tenant (id, display prefix,
-// the secret's digest, unique across tenants, and created, expires,
-// revoked and last_used times).
+// userName. scim_tokens holds the bearer tokens of store.TokenStore (the
+// Store implements it, outside any Update): one row per token of a tenant
+// (id, name, connection, display prefix, the secret's hex digest, unique
+// across tenants, and created, expires, revoked and last_used times); the
+// secret itself is never stored.
 //
 // # Paging
 //

@@ -38,6 +38,8 @@
 // with a type assertion inside Update). When it implements EventRecorder,
 // the Store must implement store.EventLog. The suite checks that Seq
 // increases in commit order, not that it starts anywhere or has no gaps.
+// The subtest Tokens skips when the Store does not implement
+// store.TokenStore.
 //
 // The suite keeps its data sets small (the largest has 250 users) and never
 // sleeps, so that it runs in seconds against a real database.
@@ -87,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UserFields", testUserFields},
 		{"Events", testEvents},
 		{"Departures", testDepartures},
+		{"Tokens", testTokens},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
