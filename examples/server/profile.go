@@ -26,7 +26,8 @@ const demoExtension = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
 var experimentationRoles = []string{"viewer", "experiment_editor", "data_owner", "admin"}
 
 var profiles = map[string]profile{
-	// demo: DESIGN.md's experimentation platform.
+	// demo: DESIGN.md's experimentation platform. It links existing users
+	// and applies every profile change the IdP sends, emails included.
 	"demo": {
 		policy: scim.RolePolicy{
 			Attribute: "memberRole", ExtensionURN: demoExtension,
@@ -35,7 +36,6 @@ var profiles = map[string]profile{
 		},
 		config: func(c *scim.Config) {
 			c.LinkExisting = true
-			c.RefuseEmailChanges = true
 		},
 		ownerRole: "owner",
 	},

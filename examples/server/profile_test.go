@@ -203,13 +203,16 @@ func TestProfileDemo(t *testing.T) {
 		t.Errorf("link: %v", linked)
 	}
 	s.ownerRefusals("memberRole", "admin")
-	// Names apply, emails are the app's.
+	// Names and emails apply.
 	s.req(http.StatusOK, "PATCH", "/Users/"+editor, patch(`{"op":"replace","path":"name.givenName","value":"Renamed"}`))
-	s.fail(http.StatusBadRequest, "mutability", "PATCH", "/Users/"+editor,
+	u := s.req(http.StatusOK, "PATCH", "/Users/"+editor,
 		patch(`{"op":"replace","path":"emails[type eq \"work\"].value","value":"new@acme.test"}`))
+	if got := get(u, "emails"); fmt.Sprint(got) != "[map[primary:true type:work value:new@acme.test]]" {
+		t.Errorf("emails after change: %v", got)
+	}
 	// Deactivation keeps the user and role; reactivation restores them.
 	s.req(http.StatusOK, "PATCH", "/Users/"+editor, patch(`{"op":"replace","value":{"active":false}}`))
-	u := s.req(http.StatusOK, "PATCH", "/Users/"+editor, patch(`{"op":"replace","value":{"active":true}}`))
+	u = s.req(http.StatusOK, "PATCH", "/Users/"+editor, patch(`{"op":"replace","value":{"active":true}}`))
 	if u["active"] != true || u["memberRole"] != "experiment_editor" || get(u, "name.givenName") != "Renamed" {
 		t.Errorf("after reactivation: %v", u)
 	}
