@@ -67,6 +67,15 @@ func (b *builder) where(k kind, f store.Filter) (string, error) {
 	case store.And:
 		return b.binary(k, f.Left, f.Right, "AND")
 	case store.Or:
+		if ids, ok := idList(f, nil); ok {
+			// One IN list, which every engine answers from the (tenant,
+			// id) index; a tree of ORs makes SQLite scan the tenant.
+			in := make([]string, len(ids))
+			for i, id := range ids {
+				in[i] = b.bindText(id)
+			}
+			return "(r.id IN (" + strings.Join(in, ", ") + "))", nil
+		}
 		return b.binary(k, f.Left, f.Right, "OR")
 	case store.Not:
 		inner, err := b.where(k, f.Filter)
@@ -92,6 +101,25 @@ func (b *builder) binary(k kind, l, r store.Filter, op string) (string, error) {
 		return "", err
 	}
 	return "(" + left + " " + op + " " + right + ")", nil
+}
+
+// idList appends to ids the values of f when f is only case-exact eq
+// clauses on id joined by or (a membership batch's check).
+func idList(f store.Filter, ids []string) ([]string, bool) {
+	switch f := f.(type) {
+	case store.Or:
+		ids, ok := idList(f.Left, ids)
+		if !ok {
+			return nil, false
+		}
+		return idList(f.Right, ids)
+	case store.Compare:
+		v, ok := f.Value.(string)
+		if ok && f.Op == store.Eq && f.CaseExact && f.Path == (store.Path{Name: "id"}) {
+			return append(ids, v), true
+		}
+	}
+	return nil, false
 }
 
 // stringOp reports whether c compares strings, which the indexed columns

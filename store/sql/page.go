@@ -117,7 +117,14 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	managedOnly := q.ManagedOnly && k == users
 	where := " FROM " + table + " r WHERE r.tenant = " + tenantArg
 	if managedOnly {
-		where += " AND r.managed = TRUE"
+		if _, ids := idList(q.Filter, nil); ids && r.s.dialect == SQLite {
+			// Unary plus keeps SQLite's planner off the (tenant, managed,
+			// seq) index, which would walk every managed user of the
+			// tenant, rather than look the ids up (a membership batch).
+			where += " AND +r.managed = TRUE"
+		} else {
+			where += " AND r.managed = TRUE"
+		}
 	}
 	where += " AND " + cond
 
