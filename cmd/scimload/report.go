@@ -189,10 +189,11 @@ func (rep *report) build(l *load) {
 	addCheck := func(target, measured string, v float64, pass bool) {
 		rep.Targets = append(rep.Targets, check{Target: target, Measured: measured, Value: v, Pass: pass})
 	}
-	if r, ok := byName["get"+big]; ok && r.VsRef > 0 {
+	memory := rep.Target == "memory"
+	if r, ok := byName["get"+big]; ok && r.VsRef > 0 && memory {
 		addCheck("GET /Users/{id} ≥ 75% of reference req/s (memory)", fmt.Sprintf("%.0f%% at %s users", 100*r.VsRef, big[1:]), r.VsRef, r.VsRef >= 0.75)
 	}
-	if r, ok := byName["lookup"+big]; ok && r.VsRef > 0 {
+	if r, ok := byName["lookup"+big]; ok && r.VsRef > 0 && memory {
 		addCheck("userName eq lookup ≥ 50% of reference req/s (memory)", fmt.Sprintf("%.0f%% at %s users", 100*r.VsRef, big[1:]), r.VsRef, r.VsRef >= 0.5)
 	}
 	if v, ok := growth["lookup N vs 10k"]; ok {
@@ -211,9 +212,9 @@ func (rep *report) build(l *load) {
 		addCheck("GET group excludedAttributes=members at M ≤ 1.2× at 10", fmt.Sprintf("×%.2f (%s vs 10)", v, m), v, v <= 1.2)
 	}
 	if r, ok := byName["provision"]; ok {
-		want := 5000.0
-		if rep.Target != "memory" {
-			want = 1500
+		want := 1500.0 // SQLite; the issue sets none for other stores
+		if memory {
+			want = 5000
 		}
 		addCheck(fmt.Sprintf("provisioning ≥ %.0f users/s with %d clients", want, rep.Clients), fmt.Sprintf("%.0f users/s", r.OpsPerSec), r.OpsPerSec, r.OpsPerSec >= want)
 	}
