@@ -34,6 +34,11 @@ const (
 	MembersSkipped     = store.MembersSkipped
 	ProtectedRefused   = store.ProtectedRefused
 	DeprovisioningHeld = store.DeprovisioningHeld
+
+	TokenCreated            = store.TokenCreated
+	TokenRevoked            = store.TokenRevoked
+	TokenRegenerated        = store.TokenRegenerated
+	DeprovisioningConfirmed = store.DeprovisioningConfirmed
 )
 
 // Delivery guarantee of Config.OnEvent: events are delivered after the

@@ -28,6 +28,14 @@ const (
 	// DeprovisioningHeld reports that mass deprovisioning was put on hold
 	// until an admin confirms (scim.DeprovisionGuard).
 	DeprovisioningHeld EventType = "tenant.deprovisioning_held"
+
+	// Events of an admin screen (package admin): Client is "admin", Detail
+	// says who acted when the app tells, and token events carry the id of
+	// the token concerned in TokenID.
+	TokenCreated            EventType = "token.created"
+	TokenRevoked            EventType = "token.revoked"
+	TokenRegenerated        EventType = "token.regenerated" // TokenID is the new token; Detail names the old one
+	DeprovisioningConfirmed EventType = "tenant.deprovisioning_confirmed"
 )
 
 // Event is one state change, reported after it committed. User events
