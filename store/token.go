@@ -66,3 +66,9 @@ type TokenStore interface {
 	// nothing and is not an error: the token may just have been deleted.
 	TouchToken(ctx context.Context, tenant, id string, at time.Time) error
 }
+
+// Active reports whether the token works at now: neither revoked nor
+// expired by then.
+func (t *Token) Active(now time.Time) bool {
+	return (t.Revoked.IsZero() || now.Before(t.Revoked)) && (t.Expires.IsZero() || now.Before(t.Expires))
+}
