@@ -62,8 +62,9 @@ type side struct {
 	bigGroup   string
 	smallGroup string
 
-	stats map[string]*stat
-	order []string
+	statsMu sync.Mutex // stat is called from the load's goroutines
+	stats   map[string]*stat
+	order   []string
 }
 
 func newSide(srv *server, clients int) *side {
@@ -77,6 +78,8 @@ func newSide(srv *server, clients int) *side {
 }
 
 func (s *side) stat(name string) *stat {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
 	st := s.stats[name]
 	if st == nil {
 		st = &stat{name: name}
@@ -187,6 +190,8 @@ func (s *side) runOn(c, from, to int, deadline time.Time, op func(s *side, i int
 	}
 	wg.Wait()
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
 	for _, st := range s.stats {
 		if st.run == s.run {
 			st.elapsed += elapsed

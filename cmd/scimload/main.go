@@ -2,7 +2,7 @@
 // and reports what each kind of request costs, beside a reference server
 // measured in the same run.
 //
-//	go run ./cmd/scimload [-target memory|sqlite|ref|postgres://…|http://127.0.0.1:8080/scim/v2]
+//	go run ./cmd/scimload [-target memory|sqlite|ref|naive|postgres://…|http://127.0.0.1:8080/scim/v2]
 //	                      [-token TOKEN] [-users 10000] [-grow-to 0] [-members 10000] [-c 8]
 //	                      [-burst 2000] [-patches 2000] [-import-pages 500] [-phase-time 2m]
 //	                      [-ref=true] [-instances 1] [-pool 16] [-json FILE] [-cpuprofile FILE]
@@ -33,7 +33,9 @@
 // postgres://… run scimkit handlers in this process (-instances of them over
 // one database, each with its own pool of -pool connections, requests
 // spread round robin as a load balancer would); ref runs the reference
-// alone; an http:// URL drives a running server (loopback only) with
+// alone; naive runs a SCIM server written the obvious way on
+// github.com/elimity-com/scim (a map, filters answered by scanning, see
+// naive.go), to compare with; an http:// URL drives a running server (loopback only) with
 // -token. CPU per request is this process's CPU (getrusage): the server's
 // and the load generator's when the server runs in-process, the load
 // generator's alone otherwise. The in-process handlers run with the
@@ -88,7 +90,7 @@ func main() {
 func run(args []string, stdout io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("scimload", flag.ContinueOnError)
-	fs.StringVar(&o.target, "target", "memory", "memory, sqlite, ref, postgres://… (in-process handlers) or the http:// base URL of a running server on loopback")
+	fs.StringVar(&o.target, "target", "memory", "memory, sqlite, ref, naive, postgres://… (in-process handlers) or the http:// base URL of a running server on loopback")
 	fs.StringVar(&o.token, "token", os.Getenv("SCIM_TOKEN"), "bearer token for an http:// target")
 	fs.IntVar(&o.users, "users", 10_000, "users to provision over HTTP (rounded up to a multiple of 1,000)")
 	fs.IntVar(&o.growTo, "grow-to", 0, "bulk-load in-process stores to this many users and measure again (0: off)")
@@ -177,6 +179,17 @@ func startTarget(ctx context.Context, o options) (*server, error) {
 	case o.target == "ref":
 		srv, _, err := startRef(randomToken())
 		return srv, err
+	case o.target == "naive":
+		h, err := newNaive()
+		if err != nil {
+			return nil, err
+		}
+		u, stop, err := listen(h)
+		if err != nil {
+			return nil, err
+		}
+		// elimity's server checks no token: any will do.
+		return &server{name: "naive", urls: []string{u}, token: "naive", inProcess: true, close: stop}, nil
 	case o.target == "memory", o.target == "sqlite", strings.HasPrefix(o.target, "postgres://"), strings.HasPrefix(o.target, "postgresql://"):
 		return startScimkit(ctx, o.target, randomToken(), o.instances, o.pool, o.logLines)
 	case strings.HasPrefix(o.target, "http://"), strings.HasPrefix(o.target, "https://"):
@@ -192,7 +205,7 @@ func startTarget(ctx context.Context, o options) (*server, error) {
 		}
 		return &server{name: o.target, urls: urls, token: o.token, close: func() {}}, nil
 	}
-	return nil, fmt.Errorf("-target %q: want memory, sqlite, ref, postgres://… or an http:// URL", o.target)
+	return nil, fmt.Errorf("-target %q: want memory, sqlite, ref, naive, postgres://… or an http:// URL", o.target)
 }
 
 // loopbackOnly refuses URLs that leave the machine: the load is for this
