@@ -16,6 +16,15 @@
 // -owner seeds, in every tenant, the org owner as an existing app user;
 // -existing seeds other existing users that provisioning links by email.
 // Without -token (or SCIM_TOKEN) it creates a token and prints it.
+//
+// Tokens stored in the -db (prefixed scim_, kept only as SHA-256 digests)
+// are accepted too; manage them with
+//
+//	go run ./examples/server token create -tenant T [-name N] [-expires 720h] [-db scim.db]
+//	go run ./examples/server token list -tenant T
+//	go run ./examples/server token revoke -tenant T ID
+//	go run ./examples/server token regenerate -tenant T [-overlap 1h] ID
+//
 // GET /app/users/{id}/roles (with a tenant's token) shows the roles the app
 // derives for a user, including those granted by groups.
 package main
@@ -68,11 +77,18 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	var tokens, existing multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
 	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: server [flags]\n       server [-db …] token create|list|revoke|regenerate … (see server token -h)\n\nflags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // -h: the usage is printed; not a failure
 		}
 		return err
+	}
+	if fs.NArg() > 0 && fs.Arg(0) == "token" {
+		return runToken(ctx, fs.Args()[1:], *db, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -123,8 +139,22 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		}
 	}
 
+	// Stored tokens (server token create) work beside -token; a tenant
+	// known only from them is seeded when its first request arrives.
+	stored, err := newStoredTokens(st, logger)
+	if err != nil {
+		return err
+	}
+	var authn scim.Authenticator = &seedOnFirstUse{
+		Authenticator: scim.Authenticators(auth, stored),
+		seed: func(ctx context.Context, tenant string) error {
+			return seed(ctx, st, prof, tenant, *owner, existing)
+		},
+		done: tenants,
+	}
+
 	cfg := scim.Config{
-		Authenticator: auth, Logger: logger, UserPatchNoContent: *patch204,
+		Authenticator: authn, Logger: logger, UserPatchNoContent: *patch204,
 		OnEvent: func(ctx context.Context, e scim.Event) {
 			logger.Info("scim event", "type", string(e.Type), "tenant", e.Tenant, "user", e.UserID,
 				"group", e.GroupID, "members", len(e.Members), "detail", e.Detail)
@@ -137,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
-	mux.Handle("/app/users/", appRoles(h, auth))
+	mux.Handle("/app/users/", appRoles(h, authn))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 
 	// Catch the signals before announcing the address: a tool that sends
