@@ -22,7 +22,11 @@
 // Every request carries a bearer token; the Authenticator resolves it to a
 // Principal whose Tenant scopes every store call, so one endpoint serves
 // every organisation of a multi-tenant app and no tenant sees another's data.
-// TokenSet keeps only SHA-256 digests of tokens.
+// TokenSet keeps only SHA-256 digests of tokens given in configuration;
+// Tokens issues prefixed tokens (scim_…) kept as digests in a
+// store.TokenStore, several per tenant for overlapping rotation, revocable,
+// optionally expiring, with their last use recorded. Authenticators accepts
+// either.
 //
 // # Storage
 //
