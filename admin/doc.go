@@ -1,0 +1,64 @@
+// Package admin is an embeddable admin page for a scimkit endpoint: the
+// settings screen where an org admin turns SCIM provisioning on and watches
+// it work.
+//
+// # It does not authenticate anyone
+//
+// The Handler NEVER AUTHENTICATES OR AUTHORIZES ITS VISITORS. Whoever
+// reaches it can create and revoke the tenant's SCIM tokens and confirm
+// mass deprovisioning. Mount it only behind the app's own admin
+// authentication, and let Config.Tenant answer, for each request, the one
+// tenant the signed-in admin may manage (ok false answers 403):
+//
+//	a, err := admin.New(h, st, tokens, admin.Config{
+//		BaseURL: "https://app.example.com/scim/v2",
+//		Tenant: func(r *http.Request) (string, bool) {
+//			s := session(r) // the app's own
+//			return s.OrgID, s.IsOrgAdmin
+//		},
+//	})
+//	mux.Handle("/settings/scim/", requireLogin(http.StripPrefix("/settings/scim", a)))
+//
+// Like scim.Handler it is unaware of its mount prefix: strip it with
+// http.StripPrefix; links are derived from the stripped prefix.
+//
+// # What it shows
+//
+// For the current tenant: the SCIM base URL with a copy button; the bearer
+// tokens (create — the secret is shown once, on the page answering the
+// form —, list by prefix and last use, revoke, regenerate); the connection
+// status (the last request, its identity provider, status and time, and the
+// last error) and the audit journal with filters, from
+// scim.Handler.Journal; the users and groups the IdP provisioned, paged,
+// groups with member counts when the store implements store.MemberCounter;
+// refusals to change protected users and the admin actions, from the
+// store's outbox (store.EventLog); and a mass-deprovisioning hold
+// (scim.Handler.DeprovisioningHeld) with a button to confirm it.
+//
+// # Security
+//
+// Every form carries a CSRF token that must match a SameSite=Strict,
+// HttpOnly cookie (compared in constant time), and cross-origin POSTs are
+// refused as well (http.CrossOriginProtection). A token's secret appears
+// only in the answer to the form that created or regenerated it, sent with
+// Cache-Control: no-store; afterwards only its prefix is shown. Pages are
+// rendered with html/template and served with a Content-Security-Policy
+// that allows only the package's own stylesheet and script.
+//
+// # Events
+//
+// Every admin action is an event (store.TokenCreated, TokenRevoked,
+// TokenRegenerated, DeprovisioningConfirmed) with Client "admin": recorded
+// in the store's outbox when its Tx is a store.EventRecorder, and handed to
+// Config.OnEvent after it committed. A token is kept by the
+// store.TokenStore outside the Store's transactions, so its event is
+// recorded just after it changed: a crash in between loses the event, not
+// the change.
+//
+// # Look
+//
+// Plain HTML and CSS, no JavaScript build step; the page works without
+// JavaScript except the copy buttons. Colours, font and radius are CSS
+// variables (--scimkit-bg, --scimkit-fg, --scimkit-accent, …, see
+// static/admin.css) that Config.Stylesheet can override.
+package admin
