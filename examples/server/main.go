@@ -4,6 +4,7 @@
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db | memory | postgres://… | mysql://…]
 //	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
 //	                         [-profile demo|eppo|growthbook|statsig] [-user-patch-204]
+//	                         [-admin-password PASSWORD]
 //
 // It serves SCIM at http://ADDR/scim/v2. In the default demo profile the
 // roles are viewer, experiment_editor, data_owner, admin (and owner, never
@@ -24,6 +25,11 @@
 //	go run ./examples/server token list -tenant T
 //	go run ./examples/server token revoke -tenant T ID
 //	go run ./examples/server token regenerate -tenant T [-overlap 1h] ID
+//
+// -admin-password (or SCIM_ADMIN_PASSWORD) serves the admin page
+// (package admin) at /admin/ behind HTTP Basic authentication: the user
+// name is the tenant to manage ("default" when empty), the password this
+// one. Without it /admin is not served.
 //
 // GET /app/users/{id}/roles (with a tenant's token) shows the roles the app
 // derives for a user, including those granted by groups.
@@ -74,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
 	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
+	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
 	var tokens, existing multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
 	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
@@ -177,6 +184,19 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *adminPassword == "" {
+		*adminPassword = os.Getenv("SCIM_ADMIN_PASSWORD")
+	}
+	if *adminPassword != "" {
+		base := "http://" + ln.Addr().String() + "/scim/v2"
+		page, err := adminPage(h, st, stored, base, *adminPassword, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		mux.Handle("/admin/", page)
+		logger.Info("admin page", "url", "http://"+ln.Addr().String()+"/admin/")
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
