@@ -162,6 +162,9 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 
 	cfg := scim.Config{
 		Authenticator: authn, Logger: logger, UserPatchNoContent: *patch204,
+		// Generous: an IdP may deprovision half of a tenant's users within
+		// an hour, and always 50, before an admin must confirm (/admin).
+		DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 50, Window: time.Hour},
 		OnEvent: func(ctx context.Context, e scim.Event) {
 			logger.Info("scim event", "type", string(e.Type), "tenant", e.Tenant, "user", e.UserID,
 				"group", e.GroupID, "members", len(e.Members), "detail", e.Detail)
