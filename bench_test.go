@@ -81,7 +81,7 @@ type benchHandler struct {
 	prefix string   // userName prefix of the seeded users
 }
 
-func newBenchHandler(b *testing.B, st store.Store, users int) *benchHandler {
+func newBenchHandler(b testing.TB, st store.Store, users int) *benchHandler {
 	b.Helper()
 	tokens := scim.NewTokenSet()
 	// A tenant per handler: PostgreSQL keeps earlier runs' tenants.
@@ -104,7 +104,7 @@ func newBenchHandler(b *testing.B, st store.Store, users int) *benchHandler {
 	return bh
 }
 
-func (bh *benchHandler) serve(b *testing.B, method, path, body string, want int) *httptest.ResponseRecorder {
+func (bh *benchHandler) serve(b testing.TB, method, path, body string, want int) *httptest.ResponseRecorder {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -123,7 +123,7 @@ func (bh *benchHandler) serve(b *testing.B, method, path, body string, want int)
 	return rec
 }
 
-func idOf(b *testing.B, rec *httptest.ResponseRecorder) string {
+func idOf(b testing.TB, rec *httptest.ResponseRecorder) string {
 	b.Helper()
 	var v struct {
 		ID string `json:"id"`
