@@ -512,3 +512,26 @@ func TestNewValidates(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestRegenerateWithOverlap(t *testing.T) {
+	e := newEnv(t, scim.Config{}, scim.RolePolicy{})
+	b := e.browser("acme")
+	old := b.createToken("okta")
+	oldID := strings.Split(old, "_")[1]
+	if p := b.post("/admin/tokens/"+oldID+"/regenerate", url.Values{"overlap": {"5m"}}); p.status != http.StatusBadRequest {
+		t.Errorf("an overlap not offered: %d, want 400", p.status)
+	}
+	p := b.post("/admin/tokens/"+oldID+"/regenerate", url.Values{"overlap": {"1h"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Replaces") || !strings.Contains(p.body, "scim_"+oldID) {
+		t.Fatalf("regenerate: %d\n%s", p.status, p.body)
+	}
+	fresh := secretRE.FindStringSubmatch(p.body)[1]
+	e.mustSCIM(http.StatusOK, old, "GET", "/Users", "")
+	e.mustSCIM(http.StatusOK, fresh, "GET", "/Users", "")
+	if body := b.get("/admin/").body; !strings.Contains(body, ">revoking<") || strings.Contains(body, fresh) {
+		t.Errorf("overview after regenerating with an overlap:\n%s", body)
+	}
+	if p := b.post("/admin/tokens", url.Values{"name": {""}}); p.status != http.StatusBadRequest {
+		t.Errorf("a token without a name: %d, want 400", p.status)
+	}
+}
