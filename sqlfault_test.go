@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -240,13 +241,19 @@ type faultConn struct {
 	f      *faultConnector
 	c      driver.Conn
 	pid    int64
-	closed bool // guarded by f.mu
+	closed bool                // guarded by f.mu
+	stmts  map[*faultStmt]bool // open prepared statements; guarded by f.mu
 }
 
-// closeReal closes the real connection; f.mu is held.
+// closeReal closes the real connection, and first the statements prepared
+// on it (which the store keeps across transactions on SQLite); f.mu is held.
 func (c *faultConn) closeReal() {
 	if !c.closed {
 		c.closed = true
+		for s := range c.stmts {
+			s.s.Close()
+		}
+		c.stmts = nil
 		c.c.Close()
 	}
 	delete(c.f.conns, c)
@@ -260,10 +267,77 @@ func (c *faultConn) PrepareContext(ctx context.Context, query string) (driver.St
 	if err := c.f.step(c); err != nil {
 		return nil, err
 	}
+	var s driver.Stmt
+	var err error
 	if p, ok := c.c.(driver.ConnPrepareContext); ok {
-		return p.PrepareContext(ctx, query)
+		s, err = p.PrepareContext(ctx, query)
+	} else {
+		s, err = c.c.Prepare(query)
 	}
-	return c.c.Prepare(query)
+	if err != nil {
+		return nil, err
+	}
+	fs := &faultStmt{c: c, s: s}
+	c.f.mu.Lock()
+	defer c.f.mu.Unlock()
+	if c.closed {
+		s.Close()
+		return nil, driver.ErrBadConn
+	}
+	if c.stmts == nil {
+		c.stmts = map[*faultStmt]bool{}
+	}
+	c.stmts[fs] = true
+	return fs, nil
+}
+
+// faultStmt is a statement prepared on a faultConn: each run is a
+// statement that may fail, and closing it after its connection was taken
+// away does nothing.
+type faultStmt struct {
+	c *faultConn
+	s driver.Stmt
+}
+
+func (s *faultStmt) Close() error {
+	s.c.f.mu.Lock()
+	defer s.c.f.mu.Unlock()
+	if s.c.closed || !s.c.stmts[s] {
+		return nil
+	}
+	delete(s.c.stmts, s)
+	return s.s.Close()
+}
+
+func (s *faultStmt) NumInput() int { return s.s.NumInput() }
+
+func (s *faultStmt) Exec(args []driver.Value) (driver.Result, error) {
+	return nil, errors.New("faultStmt: Exec without context")
+}
+
+func (s *faultStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return nil, errors.New("faultStmt: Query without context")
+}
+
+func (s *faultStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if err := s.c.f.step(s.c); err != nil {
+		return nil, err
+	}
+	return s.s.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *faultStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if err := s.c.f.step(s.c); err != nil {
+		return nil, err
+	}
+	return s.s.(driver.StmtQueryContext).QueryContext(ctx, args)
+}
+
+func (s *faultStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := s.s.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return s.c.CheckNamedValue(nv)
 }
 
 func (c *faultConn) Close() error {

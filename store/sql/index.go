@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/store"
 )
 
@@ -255,7 +256,7 @@ func filterDoc(attrs map[string]any) ([]byte, error) {
 	}
 	doc["o"] = order
 	doc["e"] = elems
-	return json.Marshal(doc)
+	return jsonenc.Marshal(doc)
 }
 
 // emailRow is one element of a user's emails, as stored in scim_emails.

@@ -62,6 +62,7 @@ type Store struct {
 	writeMu sync.Mutex
 
 	cursors cursorCache // see page.go
+	stmts   stmtCache   // SQLite only, see stmtcache.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -103,12 +104,15 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 	if s.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
+	if s.dialect == SQLite {
+		s.stmts.prepare(ctx, s.db)
+	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.wrap("begin", err)
 	}
 	defer tx.Rollback()
-	return fn(&reader{s: s, q: tx, tenant: tenant})
+	return fn(&reader{s: s, q: s.queryer(tx), tenant: tenant})
 }
 
 // Update runs fn in a read-write transaction and commits it when fn returns
@@ -152,6 +156,9 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 	if s.dialect != SQLite {
 		opts.Isolation = sql.LevelReadCommitted
 	}
+	if s.dialect == SQLite {
+		s.stmts.prepare(ctx, s.db)
+	}
 	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return s.wrap("begin", err)
@@ -162,10 +169,11 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 			tx.Rollback()
 		}
 	}()
-	if err := s.lockTenant(ctx, tx, tenant); err != nil {
+	q := s.queryer(tx)
+	if err := s.lockTenant(ctx, q, tenant); err != nil {
 		return err
 	}
-	t := &storeTx{reader: reader{s: s, q: tx, tenant: tenant, pending: &tenantCounts{}}}
+	t := &storeTx{reader: reader{s: s, q: q, tenant: tenant, pending: &tenantCounts{}}}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -179,8 +187,16 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 	return nil
 }
 
+// queryer returns what a transaction's statements run on.
+func (s *Store) queryer(tx *sql.Tx) queryer {
+	if s.dialect == SQLite {
+		return cachedTx{Tx: tx, c: &s.stmts}
+	}
+	return tx
+}
+
 // lockTenant serialises the writers of one tenant; see Update.
-func (s *Store) lockTenant(ctx context.Context, tx *sql.Tx, tenant string) error {
+func (s *Store) lockTenant(ctx context.Context, tx queryer, tenant string) error {
 	now := time.Now().UnixNano()
 	switch s.dialect {
 	case SQLite:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/store"
 )
 
@@ -332,7 +333,7 @@ func (r *reader) exists(ctx context.Context, op, query string, args ...any) (boo
 }
 
 func encodeDoc(attrs map[string]any) (doc string, fdoc []byte, err error) {
-	raw, err := json.Marshal(attrs)
+	raw, err := jsonenc.Marshal(attrs)
 	if err != nil {
 		return "", nil, fmt.Errorf("sqlstore: encode attributes: %w", err)
 	}

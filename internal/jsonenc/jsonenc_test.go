@@ -1,4 +1,4 @@
-package scim
+package jsonenc
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// encodeCases are values a response can hold; encodeJSON must write each
+// encodeCases are values a response can hold; Marshal must write each
 // exactly as json.Marshal does.
 func encodeCases() []any {
 	var all strings.Builder
@@ -32,18 +32,18 @@ func encodeCases() []any {
 func TestEncodeJSONMatchesMarshal(t *testing.T) {
 	for _, v := range encodeCases() {
 		want, wantErr := json.Marshal(v)
-		got, err := encodeJSON(v)
+		got, err := Marshal(v)
 		if (err != nil) != (wantErr != nil) {
-			t.Errorf("encodeJSON(%#v) error %v, json.Marshal error %v", v, err, wantErr)
+			t.Errorf("Marshal(%#v) error %v, json.Marshal error %v", v, err, wantErr)
 			continue
 		}
 		if string(got) != string(want) {
-			t.Errorf("encodeJSON(%#v)\n got %s\nwant %s", v, got, want)
+			t.Errorf("Marshal(%#v)\n got %s\nwant %s", v, got, want)
 		}
 	}
 	for _, bad := range []any{math.NaN(), math.Inf(1), json.Number("1x"), map[string]any{"a": []any{math.Inf(-1)}}} {
-		if _, err := encodeJSON(bad); err == nil {
-			t.Errorf("encodeJSON(%v) succeeded, json.Marshal fails", bad)
+		if _, err := Marshal(bad); err == nil {
+			t.Errorf("Marshal(%v) succeeded, json.Marshal fails", bad)
 		}
 	}
 }
@@ -57,9 +57,9 @@ func FuzzEncodeJSON(f *testing.F) {
 			return
 		}
 		want, _ := json.Marshal(v)
-		got, err := encodeJSON(v)
+		got, err := Marshal(v)
 		if err != nil || string(got) != string(want) {
-			t.Fatalf("encodeJSON(%s) = %s, %v; json.Marshal = %s", data, got, err, want)
+			t.Fatalf("Marshal(%s) = %s, %v; json.Marshal = %s", data, got, err, want)
 		}
 	})
 }
@@ -74,9 +74,9 @@ func BenchmarkEncodeJSON(b *testing.B) {
 		"meta": map[string]any{"resourceType": "User", "created": "2026-11-25T12:00:00Z", "lastModified": "2026-11-25T12:00:00Z",
 			"location": "http://127.0.0.1:8080/scim/v2/Users/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "version": `W/"1"`},
 	}
-	b.Run("encodeJSON", func(b *testing.B) {
+	b.Run("Marshal", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := encodeJSON(doc); err != nil {
+			if _, err := Marshal(doc); err != nil {
 				b.Fatal(err)
 			}
 		}
