@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
 )
@@ -24,6 +25,21 @@ func (h *Handler) renderUser(r *request, u *store.User, groups []store.GroupRef)
 	for k, v := range u.Attributes {
 		doc[k] = v
 	}
+	return h.renderUserInto(r, doc, u, groups)
+}
+
+// renderUserOwned is renderUser for a caller that no longer needs
+// u.Attributes, which becomes the document (saving a copy of the map).
+func (h *Handler) renderUserOwned(r *request, u *store.User, groups []store.GroupRef) map[string]any {
+	doc := u.Attributes
+	if doc == nil {
+		doc = make(map[string]any, 4)
+	}
+	u.Attributes = nil
+	return h.renderUserInto(r, doc, u, groups)
+}
+
+func (h *Handler) renderUserInto(r *request, doc map[string]any, u *store.User, groups []store.GroupRef) map[string]any {
 	doc["id"] = u.ID
 	h.policy.render(doc, u)
 	doc["schemas"] = h.schemaList(h.users, doc)
@@ -329,17 +345,19 @@ func removePath(doc map[string]any, q store.Path) {
 
 // writeJSON writes v as a SCIM response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := encodeJSON(v)
+	// The encoding is written from a pooled buffer, not copied out of it.
+	err := jsonenc.Use(v, func(b []byte) {
+		h := w.Header()
+		h.Set("Content-Type", contentType)
+		h.Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(status)
+		_, _ = w.Write(b)
+	})
 	if err != nil {
 		// Values come from decoded JSON and our own types; this would be
-		// a bug, never client input.
+		// a bug, never client input. Nothing was written.
 		writeError(w, errInternal)
-		return
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // writeError writes a SCIM error response.

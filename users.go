@@ -200,7 +200,8 @@ func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, a
 
 // getUser answers GET /Users/{id}.
 func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
-	proj := parseProjection(h.users, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
+	query := r.URL.Query()
+	proj := parseProjection(h.users, query["attributes"], query["excludedAttributes"])
 	var u store.User
 	var groups []store.GroupRef
 	err := h.view(r, func(ctx context.Context, tx store.Reader) error {
@@ -225,7 +226,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, proj.apply(h.renderUser(r, &u, groups)))
+	writeJSON(w, http.StatusOK, proj.apply(h.renderUserOwned(r, &u, groups)))
 }
 
 // replaceUser answers PUT /Users/{id}: the attributes sent replace the

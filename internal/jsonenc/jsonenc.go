@@ -34,6 +34,24 @@ func Marshal(v any) ([]byte, error) {
 	return out, nil
 }
 
+// Use encodes v into a pooled buffer and calls fn with the encoding, which
+// fn must not keep: the buffer is reused once fn returns. It saves the copy
+// Marshal makes.
+func Use(v any, fn func([]byte)) error {
+	bp := encodeBufs.Get().(*[]byte)
+	b, err := Append((*bp)[:0], v)
+	if err != nil {
+		encodeBufs.Put(bp)
+		return err
+	}
+	fn(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		encodeBufs.Put(bp)
+	}
+	return nil
+}
+
 var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // Append appends the JSON encoding of v to b.
