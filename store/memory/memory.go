@@ -48,7 +48,8 @@
 //
 // The Tx of Update implements store.EventRecorder and
 // store.DepartureRecorder, and the Store implements store.EventLog. Each
-// tenant's events are kept, as deep copies, in a slice in Seq order: THE
+// tenant's events are kept, as copies with their users' and groups'
+// attributes encoded as JSON like the records', in a slice in Seq order: THE
 // OUTBOX GROWS WITHOUT BOUND unless the app drops the events it consumed
 // with TrimEvents. Departures are kept for as long as the Store lives, one
 // per case-folded userName. Both roll back with their Update.
@@ -164,7 +165,7 @@ type tenant struct {
 	groupsByExt multiIndex[*groupRec]
 	groupOrder  []*groupRec // by seq
 
-	events     []store.Event              // the outbox, by Seq
+	events     []eventRec                 // the outbox, by Seq
 	eventSeq   int64                      // the last Seq assigned
 	departures map[string]store.Departure // by fold(userName)
 }
