@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"time"
 )
@@ -182,7 +183,7 @@ func evalCompare(c Compare, values []any) bool {
 	switch c.Op {
 	case Pr:
 		for _, v := range values {
-			if present(v) {
+			if Present(v) {
 				return true
 			}
 		}
@@ -198,7 +199,10 @@ func evalCompare(c Compare, values []any) bool {
 	return false
 }
 
-func present(v any) bool {
+// Present reports whether a resolved value counts as present for the pr
+// operator: not nil, not "", not an empty list or object. Adapters that
+// translate pr themselves use it to derive what they index.
+func Present(v any) bool {
 	switch v := v.(type) {
 	case nil:
 		return false
@@ -237,7 +241,7 @@ func compareOne(c Compare, stored any) bool {
 		got, ok := stored.(bool)
 		return ok && c.Op == Eq && got == want
 	case float64:
-		got, ok := number(stored)
+		got, ok := Number(stored)
 		if !ok {
 			return false
 		}
@@ -279,19 +283,33 @@ func ordered(op Op, cmp int) bool {
 	return false
 }
 
-func number(v any) (float64, bool) {
+// Number returns v as a float64 when it is a number as filters compare
+// numbers: a float or integer type or a json.Number, finite.
+func Number(v any) (float64, bool) {
+	var f float64
 	switch n := v.(type) {
 	case float64:
-		return n, true
+		f = n
+	case float32:
+		f = float64(n)
 	case int:
-		return float64(n), true
+		f = float64(n)
 	case int64:
-		return float64(n), true
+		f = float64(n)
+	case int32:
+		f = float64(n)
 	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
+		var err error
+		if f, err = n.Float64(); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
-	return 0, false
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
 }
 
 func timeValue(v any) (time.Time, bool) {
@@ -355,8 +373,8 @@ func CompareSortKeys(a, b any, caseExact bool) int {
 			return av.Compare(bt)
 		}
 	}
-	if an, ok := number(a); ok {
-		if bn, ok := number(b); ok {
+	if an, ok := Number(a); ok {
+		if bn, ok := Number(b); ok {
 			switch {
 			case an < bn:
 				return -1

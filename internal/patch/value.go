@@ -10,6 +10,7 @@ import (
 	"github.com/scimkit/scim/internal/filter"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/internal/scimerr"
+	"github.com/scimkit/scim/store"
 )
 
 // This file converts attribute values as clients send them into the form
@@ -238,24 +239,9 @@ func equal(a, b any) bool {
 	case nil:
 		return b == nil
 	}
-	af, aok := number(a)
-	bf, bok := number(b)
+	af, aok := store.Number(a)
+	bf, bok := store.Number(b)
 	return aok && bok && af == bf
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }
 
 // stampValue turns a filter value into the value stored for it.

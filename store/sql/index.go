@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -59,50 +58,9 @@ func keyPart(s string) string {
 	return b.String()
 }
 
-func present(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return true
-}
-
-func number(v any) (float64, bool) {
-	var f float64
-	switch n := v.(type) {
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case int32:
-		f = float64(n)
-	case json.Number:
-		var err error
-		if f, err = n.Float64(); err != nil {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
-}
-
 func entryOf(v any) map[string]any {
 	e := map[string]any{}
-	if present(v) {
+	if store.Present(v) {
 		e["p"] = 1
 	}
 	switch x := v.(type) {
@@ -121,7 +79,7 @@ func entryOf(v any) map[string]any {
 	case time.Time:
 		e["t"] = timeKey(x)
 	default:
-		if n, ok := number(v); ok {
+		if n, ok := store.Number(v); ok {
 			e["n"] = n
 		}
 	}
@@ -143,7 +101,7 @@ func sortString(v any) string {
 	case time.Time:
 		return "4 " + timeKey(x)
 	}
-	if n, ok := number(v); ok {
+	if n, ok := store.Number(v); ok {
 		return "2 " + floatKey(n)
 	}
 	return "5"
