@@ -58,30 +58,28 @@ func (h *Handler) search(w http.ResponseWriter, r *request, rt *schema.ResourceT
 		h.fail(w, r, err, rt.Name, "")
 		return
 	}
-	var p listParams
+	// The body carries the query parameters as JSON: type-check them, then
+	// read them as a query string is read.
+	q := url.Values{}
 	for k, v := range body {
+		var vs []string
 		switch strings.ToLower(k) {
-		case "filter":
-			p.filter, err = stringParam(k, v)
-		case "sortby":
-			p.sortBy, err = stringParam(k, v)
-		case "sortorder":
-			p.sortOrder, err = stringParam(k, v)
-		case "startindex":
-			p.startIndex, err = stringParam(k, v)
-		case "count":
-			p.count, err = stringParam(k, v)
-		case "attributes":
-			p.attributes, err = stringsParam(k, v)
-		case "excludedattributes":
-			p.excluded, err = stringsParam(k, v)
+		case "attributes", "excludedattributes":
+			vs, err = stringsParam(k, v)
+		case "filter", "sortby", "sortorder", "startindex", "count":
+			var one string
+			one, err = stringParam(k, v)
+			vs = []string{one}
+		default:
+			continue
 		}
 		if err != nil {
 			h.fail(w, r, err, rt.Name, "")
 			return
 		}
+		q[k] = vs
 	}
-	h.list(w, r, rt, p)
+	h.list(w, r, rt, queryParams(q))
 }
 
 func stringParam(name string, v any) (string, error) {
