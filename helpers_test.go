@@ -51,6 +51,12 @@ func newTestServer(t *testing.T, cfg scim.Config) *testServer {
 // newTestServerWith is newTestServer over the given store.
 func newTestServerWith(t *testing.T, st store.Store, cfg scim.Config) *testServer {
 	t.Helper()
+	return newTestServerPolicy(t, st, demoPolicy, cfg)
+}
+
+// newTestServerPolicy is newTestServerWith with another role policy.
+func newTestServerPolicy(t *testing.T, st store.Store, policy scim.RolePolicy, cfg scim.Config) *testServer {
+	t.Helper()
 	tokens := scim.NewTokenSet()
 	tokens.Add("acme", tokenAcme)
 	tokens.Add("other", tokenOther)
@@ -67,7 +73,7 @@ func newTestServerWith(t *testing.T, st store.Store, cfg scim.Config) *testServe
 		var n atomic.Int64
 		cfg.NewID = func() string { return fmt.Sprintf("id-%04d", n.Add(1)) }
 	}
-	h, err := scim.NewHandler(st, demoPolicy, cfg)
+	h, err := scim.NewHandler(st, policy, cfg)
 	if err != nil {
 		t.Fatalf("NewHandler: %v", err)
 	}

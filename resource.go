@@ -59,6 +59,45 @@ func (h *Handler) renderUserInto(r *request, doc map[string]any, u *store.User, 
 	return doc
 }
 
+// writeUserRaw writes the SCIM representation of u, whose attributes are
+// raw (store.RawUserReader's encoding), without decoding them: raw's members
+// are copied as they are, and what the handler adds (id, schemas, meta,
+// groups, the role policy's attributes, which win over stored ones of the
+// same name) is merged in at its place in key order. The bytes are those
+// writeJSON(renderUser(…)) writes. It reports false, having written nothing,
+// when raw is not in the promised form.
+func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User, raw []byte, groups []store.GroupRef) bool {
+	var small [32]jsonenc.Member
+	members, ok := jsonenc.Members(raw, small[:0])
+	if !ok {
+		return false
+	}
+	over := make(map[string]any, 8)
+	h.renderUserInto(r, over, u, groups)
+	// The schemas list names the extensions the document holds, stored or
+	// added: renderUserInto saw only the added ones.
+	over["schemas"] = h.schemaListFunc(h.users, func(urn string) bool {
+		if _, ok := over[urn]; ok {
+			return true
+		}
+		for _, m := range members {
+			if string(m.Key) == urn {
+				return true
+			}
+		}
+		return false
+	})
+	err := jsonenc.UseFunc(func(b []byte) ([]byte, error) {
+		return jsonenc.AppendMerged(b, members, over)
+	}, func(b []byte) {
+		writeBody(w, http.StatusOK, b)
+	})
+	if err != nil {
+		writeError(w, errInternal)
+	}
+	return true
+}
+
 // renderGroup returns the SCIM representation of g; members are included
 // when g.Members was loaded.
 func (h *Handler) renderGroup(r *request, g *store.Group) map[string]any {
@@ -89,9 +128,18 @@ func (h *Handler) renderGroup(r *request, g *store.Group) map[string]any {
 
 // schemaList lists the core schema and the extensions the resource uses.
 func (h *Handler) schemaList(rt *schema.ResourceType, attrs store.Attributes) []string {
+	return h.schemaListFunc(rt, func(urn string) bool {
+		_, ok := attrs[urn]
+		return ok
+	})
+}
+
+// schemaListFunc is schemaList for a resource that has the attribute urn
+// when has(urn).
+func (h *Handler) schemaListFunc(rt *schema.ResourceType, has func(urn string) bool) []string {
 	out := []string{rt.Core.ID}
 	for _, e := range rt.Extensions {
-		if _, ok := attrs[e.Schema.ID]; ok {
+		if has(e.Schema.ID) {
 			out = append(out, e.Schema.ID)
 		}
 	}
@@ -346,18 +394,21 @@ func removePath(doc map[string]any, q store.Path) {
 // writeJSON writes v as a SCIM response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	// The encoding is written from a pooled buffer, not copied out of it.
-	err := jsonenc.Use(v, func(b []byte) {
-		h := w.Header()
-		h.Set("Content-Type", contentType)
-		h.Set("Content-Length", strconv.Itoa(len(b)))
-		w.WriteHeader(status)
-		_, _ = w.Write(b)
-	})
+	err := jsonenc.Use(v, func(b []byte) { writeBody(w, status, b) })
 	if err != nil {
 		// Values come from decoded JSON and our own types; this would be
 		// a bug, never client input. Nothing was written.
 		writeError(w, errInternal)
 	}
+}
+
+// writeBody writes b, a SCIM JSON document, as the response.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // writeError writes a SCIM error response.

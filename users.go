@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -202,11 +203,25 @@ func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, a
 func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 	query := r.URL.Query()
 	proj := parseProjection(h.users, query["attributes"], query["excludedAttributes"])
-	var u store.User
-	var groups []store.GroupRef
+	// Without a projection (what IdPs send), a store that keeps the
+	// attributes encoded hands them out as they are, and they are copied
+	// into the response without being decoded.
+	whole := proj.include == nil && proj.exclude == nil
+	var (
+		u      store.User
+		raw    []byte
+		hasRaw bool
+		groups []store.GroupRef
+	)
 	err := h.view(r, func(ctx context.Context, tx store.Reader) error {
 		var err error
-		if u, err = tx.User(ctx, id); err != nil {
+		if rr, ok := tx.(store.RawUserReader); ok && whole {
+			u, raw, err = rr.RawUser(ctx, id)
+			hasRaw = true
+		} else {
+			u, err = tx.User(ctx, id)
+		}
+		if err != nil {
 			return err
 		}
 		if !u.Managed && h.cfg.HideUnmanaged {
@@ -225,6 +240,16 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 	if notModified(r, u.Meta.Version) {
 		w.WriteHeader(http.StatusNotModified)
 		return
+	}
+	if hasRaw {
+		if h.writeUserRaw(w, r, &u, raw, groups) {
+			return
+		}
+		// Not in the form the contract promises: decode them after all.
+		if err := json.Unmarshal(raw, &u.Attributes); err != nil {
+			h.fail(w, r, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", id, err), "User", id)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, proj.apply(h.renderUserOwned(r, &u, groups)))
 }

@@ -38,18 +38,7 @@ func Marshal(v any) ([]byte, error) {
 // fn must not keep: the buffer is reused once fn returns. It saves the copy
 // Marshal makes.
 func Use(v any, fn func([]byte)) error {
-	bp := encodeBufs.Get().(*[]byte)
-	b, err := Append((*bp)[:0], v)
-	if err != nil {
-		encodeBufs.Put(bp)
-		return err
-	}
-	fn(b)
-	if cap(b) <= 1<<20 {
-		*bp = b
-		encodeBufs.Put(bp)
-	}
-	return nil
+	return UseFunc(func(b []byte) ([]byte, error) { return Append(b, v) }, fn)
 }
 
 var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
@@ -119,11 +108,7 @@ func Append(b []byte, v any) ([]byte, error) {
 
 func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 	var small [16]string
-	keys := small[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(m, small[:0])
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
@@ -137,6 +122,15 @@ func appendJSONObject(b []byte, m map[string]any) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// sortedKeys appends m's keys to dst, sorted as json.Marshal sorts them.
+func sortedKeys(m map[string]any, dst []string) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return dst
 }
 
 const hexDigits = "0123456789abcdef"

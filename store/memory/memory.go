@@ -417,14 +417,20 @@ func newGroupData(g *store.Group) (groupData, error) {
 }
 
 func (u *userRec) user() store.User {
+	out := u.userWithoutAttrs()
+	out.Attributes = decodeAttrs(u.attrs)
+	return out
+}
+
+// userWithoutAttrs is user but for the attributes, which stay encoded.
+func (u *userRec) userWithoutAttrs() store.User {
 	return store.User{
-		ID:         u.id,
-		Attributes: decodeAttrs(u.attrs),
-		Role:       u.role,
-		Managed:    u.managed,
-		ManagedBy:  u.managedBy,
-		Linked:     u.linked,
-		Meta:       u.meta,
+		ID:        u.id,
+		Role:      u.role,
+		Managed:   u.managed,
+		ManagedBy: u.managedBy,
+		Linked:    u.linked,
+		Meta:      u.meta,
 	}
 }
 

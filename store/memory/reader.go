@@ -39,6 +39,19 @@ func (r *reader) User(ctx context.Context, id string) (store.User, error) {
 	return u.user(), nil
 }
 
+// RawUser implements store.RawUserReader: a user's attributes are kept as
+// the bytes json.Marshal wrote, replaced on a change, never modified.
+func (r *reader) RawUser(ctx context.Context, id string) (store.User, []byte, error) {
+	if err := r.check(); err != nil {
+		return store.User{}, nil, err
+	}
+	u := r.t.users[id]
+	if u == nil {
+		return store.User{}, nil, notFound("user", id)
+	}
+	return u.userWithoutAttrs(), u.attrs, nil
+}
+
 func (r *reader) UserByUserName(ctx context.Context, userName string) (store.User, error) {
 	if err := r.check(); err != nil {
 		return store.User{}, err

@@ -75,22 +75,31 @@ const groupColumns = "r.seq, r.id, r.doc, r.version, r.created, r.last_modified"
 type scanner interface{ Scan(dest ...any) error }
 
 func scanUser(sc scanner) (int64, store.User, error) {
+	seq, u, doc, err := scanUserRaw(sc)
+	if err != nil {
+		return 0, u, err
+	}
+	if err := json.Unmarshal(doc, &u.Attributes); err != nil {
+		return 0, u, fmt.Errorf("decode user %s: %w", u.ID, err)
+	}
+	return seq, u, nil
+}
+
+// scanUserRaw is scanUser with the attributes left encoded, as stored.
+func scanUserRaw(sc scanner) (int64, store.User, []byte, error) {
 	var (
 		seq            int64
 		u              store.User
-		doc            string
+		doc            []byte
 		created, modif *int64
 		role, by       sql.NullString // NULL on rows older than the columns
 	)
 	if err := sc.Scan(&seq, &u.ID, &doc, &role, &u.Managed, &by, &u.Linked, &u.Meta.Version, &created, &modif); err != nil {
-		return 0, u, err
+		return 0, u, nil, err
 	}
 	u.Role, u.ManagedBy = role.String, by.String
-	if err := json.Unmarshal([]byte(doc), &u.Attributes); err != nil {
-		return 0, u, fmt.Errorf("decode user %s: %w", u.ID, err)
-	}
 	u.Meta.Created, u.Meta.LastModified = fromNanos(created), fromNanos(modif)
-	return seq, u, nil
+	return seq, u, doc, nil
 }
 
 func scanGroup(sc scanner) (int64, store.Group, error) {
@@ -111,17 +120,39 @@ func scanGroup(sc scanner) (int64, store.Group, error) {
 }
 
 func (r *reader) oneUser(ctx context.Context, where string, args ...any) (store.User, error) {
-	row := r.q.QueryRowContext(ctx, r.rebind("SELECT "+userColumns+" FROM scim_users r WHERE r.tenant = ? AND "+where), append([]any{r.tenant}, args...)...)
-	_, u, err := scanUser(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.User{}, store.ErrNotFound
+	u, doc, err := r.oneUserRaw(ctx, where, args...)
+	if err != nil {
+		return u, err
 	}
-	return u, r.s.wrap("read user", err)
+	if err := json.Unmarshal(doc, &u.Attributes); err != nil {
+		return store.User{}, r.s.wrap("read user", fmt.Errorf("decode user %s: %w", u.ID, err))
+	}
+	return u, nil
+}
+
+func (r *reader) oneUserRaw(ctx context.Context, where string, args ...any) (store.User, []byte, error) {
+	row := r.q.QueryRowContext(ctx, r.rebind("SELECT "+userColumns+" FROM scim_users r WHERE r.tenant = ? AND "+where), append([]any{r.tenant}, args...)...)
+	_, u, doc, err := scanUserRaw(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.User{}, nil, store.ErrNotFound
+	}
+	return u, doc, r.s.wrap("read user", err)
 }
 
 // User implements store.Reader.
 func (r *reader) User(ctx context.Context, id string) (store.User, error) {
 	return r.oneUser(ctx, "r.id = ?", id)
+}
+
+// RawUser implements store.RawUserReader: the doc column holds the
+// attributes as the adapter encoded them (json.Marshal's bytes; "null" for
+// none), and the row is scanned into bytes of its own.
+func (r *reader) RawUser(ctx context.Context, id string) (store.User, []byte, error) {
+	u, doc, err := r.oneUserRaw(ctx, "r.id = ?", id)
+	if string(doc) == "null" {
+		doc = nil
+	}
+	return u, doc, err
 }
 
 // UserByUserName implements store.Reader.

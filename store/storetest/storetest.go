@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Departures", testDepartures},
 		{"Tokens", testTokens},
 		{"MemberCounts", testMemberCounts},
+		{"RawUser", testRawUser},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
