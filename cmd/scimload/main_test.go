@@ -1,11 +1,14 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestSmallLoadHasNoErrors runs the whole load, small, on the memory store
@@ -58,5 +61,51 @@ func TestTargetsMustBeLoopback(t *testing.T) {
 		if err := loopbackOnly(u); err != nil {
 			t.Errorf("loopbackOnly(%s): %v", u, err)
 		}
+	}
+}
+
+// TestPostgresRunLeavesNothing runs a small load on PostgreSQL (with
+// -grow-to, which bulk-loads through the store) and checks that the run's
+// schema is gone afterwards and nothing was written outside it.
+func TestPostgresRunLeavesNothing(t *testing.T) {
+	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("SCIM_TEST_POSTGRES_DSN is not set")
+	}
+	if testing.Short() {
+		t.Skip("runs a small load")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schemas := func() []string {
+		t.Helper()
+		rows, err := db.Query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'scimload\_%'
+			UNION ALL SELECT table_schema || '.' || table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_name LIKE 'scim\_%'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := []string{}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	before := schemas()
+	args := []string{"-target", dsn, "-ref=false", "-users", "1000", "-grow-to", "1200", "-members", "200",
+		"-burst", "20", "-patches", "10", "-import-pages", "2", "-c", "2", "-json", filepath.Join(t.TempDir(), "run.json")}
+	if err := run(args, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, schemas()); diff != "" {
+		t.Errorf("schemas and scim tables of the current schema before and after a run (-before +after):\n%s", diff)
 	}
 }

@@ -112,8 +112,17 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		st = append(st, s)
 	case strings.HasPrefix(kind, "postgres://"), strings.HasPrefix(kind, "postgresql://"):
 		tenant = fmt.Sprintf("load-%d", time.Now().UnixNano())
+		// The run's tables live in a schema of their own, dropped at the
+		// end: a run can leave a million users, and the database is
+		// usually one that tests use too.
+		dsn, dropSchema, err := loadSchema(ctx, kind)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		closers = append(closers, dropSchema)
 		for range instances {
-			s, closeDB, err := openSQL(ctx, "pgx", kind, sqlstore.Postgres, poolSize)
+			s, closeDB, err := openSQL(ctx, "pgx", dsn, sqlstore.Postgres, poolSize)
 			if err != nil {
 				cleanup()
 				return nil, err
@@ -183,6 +192,35 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 	}
 	srv.close = cleanup
 	return srv, nil
+}
+
+// loadSchema creates a schema for the run in the database of dsn and
+// returns dsn with its search_path set to it, and a function that drops it.
+func loadSchema(ctx context.Context, dsn string) (string, func(), error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", nil, fmt.Errorf("postgres target: %w", err)
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	schema := fmt.Sprintf("scimload_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("postgres target: create schema: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() {
+		// Not ctx: the run may have been interrupted.
+		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			fmt.Fprintf(os.Stderr, "scimload: drop schema %s: %v\n", schema, err)
+		}
+		admin.Close()
+	}
+	return u.String(), drop, nil
 }
 
 func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, pool int) (*sqlstore.Store, func(), error) {
