@@ -64,7 +64,7 @@ func (tx *writeTx) emit(e store.Event) {
 	e.Time = tx.h.cfg.Now().UTC()
 	e.Tenant = tx.r.principal.Tenant
 	e.TokenID = tx.r.principal.TokenID
-	e.Client = clientName(tx.r.UserAgent())
+	e.Client = tx.r.client
 	tx.events = append(tx.events, e)
 }
 

@@ -56,7 +56,7 @@ func (j *journal) record(r *request, sw *statusWriter, latency time.Duration) {
 	}
 	e := JournalEntry{
 		Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Status: sw.status(), Latency: latency,
-		Client: clientName(r.UserAgent()), TokenID: r.principal.TokenID,
+		Client: r.client, TokenID: r.principal.TokenID,
 		Summary: summarize(r.Method, r.body),
 	}
 	if e.Status >= 400 {

@@ -59,45 +59,6 @@ func (h *Handler) renderUserInto(r *request, doc map[string]any, u *store.User, 
 	return doc
 }
 
-// writeUserRaw writes the SCIM representation of u, whose attributes are
-// raw (store.RawUserReader's encoding), without decoding them: raw's members
-// are copied as they are, and what the handler adds (id, schemas, meta,
-// groups, the role policy's attributes, which win over stored ones of the
-// same name) is merged in at its place in key order. The bytes are those
-// writeJSON(renderUser(…)) writes. It reports false, having written nothing,
-// when raw is not in the promised form.
-func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User, raw []byte, groups []store.GroupRef) bool {
-	var small [32]jsonenc.Member
-	members, ok := jsonenc.Members(raw, small[:0])
-	if !ok {
-		return false
-	}
-	over := make(map[string]any, 8)
-	h.renderUserInto(r, over, u, groups)
-	// The schemas list names the extensions the document holds, stored or
-	// added: renderUserInto saw only the added ones.
-	over["schemas"] = h.schemaListFunc(h.users, func(urn string) bool {
-		if _, ok := over[urn]; ok {
-			return true
-		}
-		for _, m := range members {
-			if string(m.Key) == urn {
-				return true
-			}
-		}
-		return false
-	})
-	err := jsonenc.UseFunc(func(b []byte) ([]byte, error) {
-		return jsonenc.AppendMerged(b, members, over)
-	}, func(b []byte) {
-		writeBody(w, http.StatusOK, b)
-	})
-	if err != nil {
-		writeError(w, errInternal)
-	}
-	return true
-}
-
 // renderGroup returns the SCIM representation of g; members are included
 // when g.Members was loaded.
 func (h *Handler) renderGroup(r *request, g *store.Group) map[string]any {

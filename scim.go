@@ -217,13 +217,14 @@ type request struct {
 	principal Principal
 	base      string // absolute URL of the handler's root, no trailing slash
 	body      []byte // the body as read, for the journal's summary
+	client    string // clientName of the User-Agent
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	req := &request{Request: r}
+	req := &request{Request: r, client: clientName(r.UserAgent())}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -243,7 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Duration("latency", time.Since(start)),
 			slog.String("tenant", req.principal.Tenant),
 			slog.String("token", req.principal.TokenID),
-			slog.String("client", clientName(r.UserAgent())),
+			slog.String("client", req.client),
 		)
 	}()
 
@@ -397,24 +398,41 @@ func (h *Handler) baseURL(r *http.Request) string {
 
 // clientName names the identity provider from its User-Agent, for logs.
 func clientName(ua string) string {
-	l := strings.ToLower(ua)
-	switch {
-	case strings.Contains(l, "okta"):
-		return "okta"
-	case strings.Contains(l, "azure") || strings.Contains(l, "microsoft") || strings.Contains(l, "entra"):
-		return "entra"
-	case strings.Contains(l, "onelogin"):
-		return "onelogin"
-	case strings.Contains(l, "ping"):
-		return "pingfederate"
-	case strings.Contains(l, "jumpcloud"):
-		return "jumpcloud"
-	case strings.Contains(l, "rippling"):
-		return "rippling"
-	case strings.Contains(l, "workos"):
-		return "workos"
+	for _, c := range clients {
+		for _, word := range c.words {
+			if containsFold(ua, word) {
+				return c.name
+			}
+		}
 	}
 	return "other"
+}
+
+// clients are the names clientName gives, in the order it tries them, and
+// the words (lower case) of a User-Agent that give them.
+var clients = []struct {
+	name  string
+	words []string
+}{
+	{"okta", []string{"okta"}},
+	{"entra", []string{"azure", "microsoft", "entra"}},
+	{"onelogin", []string{"onelogin"}},
+	{"pingfederate", []string{"ping"}},
+	{"jumpcloud", []string{"jumpcloud"}},
+	{"rippling", []string{"rippling"}},
+	{"workos", []string{"workos"}},
+}
+
+// containsFold reports whether s contains word, a lower-case ASCII word,
+// in any case; it is strings.Contains(strings.ToLower(s), word) without
+// the copy.
+func containsFold(s, word string) bool {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // statusWriter records the status written, and the error detail, for the

@@ -135,9 +135,30 @@ func sortedKeys(m map[string]any, dst []string) []string {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendString appends s as a JSON string, as json.Marshal encodes it.
+func AppendString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
+// AppendConcat appends the concatenation of parts as one JSON string,
+// without building the concatenation: JSON escapes characters one by one,
+// so the escaped parts make the escaped whole, provided each part is valid
+// UTF-8 (or at least ends and begins on whole characters).
+func AppendConcat(b []byte, parts ...string) []byte {
+	b = append(b, '"')
+	for _, p := range parts {
+		b = appendEscaped(b, p)
+	}
+	return append(b, '"')
+}
+
 // appendJSONString is encoding/json's string encoding with HTML escaping.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped appends s escaped as inside a JSON string.
+func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -183,8 +204,7 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 // appendJSONFloat is encoding/json's float64 encoding.

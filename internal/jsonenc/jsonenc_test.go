@@ -89,3 +89,15 @@ func BenchmarkEncodeJSON(b *testing.B) {
 		}
 	})
 }
+
+func TestAppendConcatMatchesMarshalOfTheWhole(t *testing.T) {
+	parts := []string{"", "http://h:8080/scim/v2", "/Users/", "a%20b", "<&>", "é😀", "\u2028", "\"quoted\"\\", "\x01\x1f"}
+	for _, a := range parts {
+		for _, b := range parts {
+			want, _ := json.Marshal(a + "-" + b)
+			if got := AppendConcat(nil, a, "-", b); string(got) != string(want) {
+				t.Errorf("AppendConcat(%q, \"-\", %q) = %s, want %s", a, b, got, want)
+			}
+		}
+	}
+}

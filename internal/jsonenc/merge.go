@@ -121,51 +121,51 @@ func skipString(b []byte, i int) (int, bool) {
 	return len(b), false
 }
 
+// A Field is a member to merge into an encoded object: its key and its
+// value, already encoded.
+type Field struct {
+	Key   string
+	Value []byte
+}
+
 // AppendMerged appends the object holding the members of raw (as Members
-// returns them, in order) and of over, as Append would encode their union:
-// keys sorted, and over's value where both have a key. When raw is the
-// encoding of a map m, the bytes equal Append of m with over's entries set.
-func AppendMerged(b []byte, raw []Member, over map[string]any) ([]byte, error) {
-	var small [8]string
-	keys := sortedKeys(over, small[:0])
+// returns them, in order) and the fields, sorted by key, as Append would
+// encode their union: keys sorted, and a field's value where both have a
+// key. When raw is the encoding of a map m and each field's value is the
+// encoding of v, the bytes are Append's of m with the fields set.
+func AppendMerged(b []byte, raw []Member, fields []Field) []byte {
 	b = append(b, '{')
 	first := true
-	sep := func() {
+	field := func(f Field) {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-	}
-	var err error
-	writeOver := func(k string) {
-		sep()
-		b = appendJSONString(b, k)
+		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
-		if err == nil {
-			b, err = Append(b, over[k])
-		}
+		b = append(b, f.Value...)
 	}
 	for _, m := range raw {
-		for len(keys) > 0 && keys[0] < string(m.Key) {
-			writeOver(keys[0])
-			keys = keys[1:]
+		for len(fields) > 0 && fields[0].Key < string(m.Key) {
+			field(fields[0])
+			fields = fields[1:]
 		}
-		if len(keys) > 0 && keys[0] == string(m.Key) {
-			continue // over's value replaces raw's, written in its turn
+		if len(fields) > 0 && fields[0].Key == string(m.Key) {
+			continue // the field replaces the member, written in its turn
 		}
-		sep()
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
 		b = append(b, '"')
 		b = append(b, m.Key...)
 		b = append(b, '"', ':')
 		b = append(b, m.Value...)
 	}
-	for _, k := range keys {
-		writeOver(k)
+	for _, f := range fields {
+		field(f)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // UseFunc calls build with an empty pooled buffer and fn with what build

@@ -1,0 +1,163 @@
+package scim
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimkit/scim/internal/jsonenc"
+	"github.com/scimkit/scim/store"
+)
+
+// writeUserRaw writes the SCIM representation of u, whose attributes are
+// raw (store.RawUserReader's encoding), without decoding them: raw's members
+// are copied as they are, and what the handler adds (id, schemas, meta,
+// groups, the role policy's attributes, which win over stored ones of the
+// same name) is encoded and merged in at its place in key order. The bytes
+// are those writeJSON(renderUser(…)) writes (TestGetUserFromEncodedAttributes
+// compares the two). It reports false, having written nothing, when raw is
+// not in the promised form.
+func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User, raw []byte, groups []store.GroupRef) bool {
+	var small [32]jsonenc.Member
+	stored, ok := jsonenc.Members(raw, small[:0])
+	if !ok {
+		return false
+	}
+	err := jsonenc.UseFunc(func(b []byte) ([]byte, error) {
+		return h.appendUserRaw(b, r, u, stored, groups)
+	}, func(b []byte) {
+		writeBody(w, http.StatusOK, b)
+	})
+	if err != nil {
+		writeError(w, errInternal)
+	}
+	return true
+}
+
+// appendUserRaw appends the document writeUserRaw writes.
+func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, groups []store.GroupRef) ([]byte, error) {
+	// The added members are encoded into scratch first, in the order
+	// renderUserInto sets them (a later one replaces an earlier of the same
+	// name, as in a map), then sorted and merged with the stored ones.
+	var scratchArr [512]byte
+	scratch := scratchArr[:0]
+	type span struct {
+		key        string
+		start, end int
+	}
+	var spanArr [8]span
+	spans := spanArr[:0]
+	add := func(key string, start int) {
+		for i := range spans {
+			if spans[i].key == key {
+				spans[i] = span{key, start, len(scratch)}
+				return
+			}
+		}
+		spans = append(spans, span{key, start, len(scratch)})
+	}
+
+	start := len(scratch)
+	scratch = jsonenc.AppendString(scratch, u.ID)
+	add("id", start)
+
+	var policy map[string]any
+	if h.policy.enabled() {
+		policy = make(map[string]any, 2)
+		h.policy.render(policy, u)
+		for k, v := range policy {
+			start = len(scratch)
+			var err error
+			if scratch, err = jsonenc.Append(scratch, v); err != nil {
+				return nil, err
+			}
+			add(k, start)
+		}
+	}
+
+	start = len(scratch)
+	scratch = append(scratch, '[')
+	scratch = jsonenc.AppendString(scratch, h.users.Core.ID)
+	for _, e := range h.users.Extensions {
+		if hasMember(policy, stored, e.Schema.ID) {
+			scratch = append(scratch, ',')
+			scratch = jsonenc.AppendString(scratch, e.Schema.ID)
+		}
+	}
+	scratch = append(scratch, ']')
+	add("schemas", start)
+
+	start = len(scratch)
+	scratch = appendMeta(scratch, r, "User", "/Users/", u.ID, u.Meta)
+	add("meta", start)
+
+	if len(groups) > 0 {
+		start = len(scratch)
+		scratch = appendGroupRefs(scratch, r, groups)
+		add("groups", start)
+	}
+
+	var fieldArr [8]jsonenc.Field
+	fields := fieldArr[:0]
+	for _, s := range spans {
+		fields = append(fields, jsonenc.Field{Key: s.key, Value: scratch[s.start:s.end]})
+	}
+	slices.SortFunc(fields, func(a, b jsonenc.Field) int { return strings.Compare(a.Key, b.Key) })
+	return jsonenc.AppendMerged(b, stored, fields), nil
+}
+
+// hasMember reports whether the document has the top-level attribute key,
+// added (in added) or stored.
+func hasMember(added map[string]any, stored []jsonenc.Member, key string) bool {
+	if _, ok := added[key]; ok {
+		return true
+	}
+	for _, m := range stored {
+		if string(m.Key) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// appendMeta appends the encoding of h.meta(r, kind, endpoint, id, m).
+func appendMeta(b []byte, r *request, kind, endpoint, id string, m store.Meta) []byte {
+	b = append(b, `{"created":"`...)
+	b = m.Created.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","lastModified":"`...)
+	b = m.LastModified.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","location":`...)
+	b = appendURL(b, r.base, endpoint, id)
+	b = append(b, `,"resourceType":`...)
+	b = jsonenc.AppendString(b, kind)
+	b = append(b, `,"version":"W/\"`...)
+	b = strconv.AppendInt(b, m.Version, 10)
+	return append(b, `\""}`...)
+}
+
+// appendURL appends the JSON string base + endpoint + url.PathEscape(id).
+func appendURL(b []byte, base, endpoint, id string) []byte {
+	return jsonenc.AppendConcat(b, base, endpoint, url.PathEscape(id))
+}
+
+// appendGroupRefs appends the encoding of the groups list renderUserInto
+// builds.
+func appendGroupRefs(b []byte, r *request, groups []store.GroupRef) []byte {
+	b = append(b, '[')
+	for i, g := range groups {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = appendURL(b, r.base, "/Groups/", g.ID)
+		b = append(b, `,"display":`...)
+		b = jsonenc.AppendString(b, g.DisplayName)
+		b = append(b, `,"type":"direct","value":`...)
+		b = jsonenc.AppendString(b, g.ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
