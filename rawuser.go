@@ -26,10 +26,13 @@ func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User,
 	if !ok {
 		return false
 	}
+	doc := 0
 	err := jsonenc.UseFunc(func(b []byte) ([]byte, error) {
-		return h.appendUserRaw(b, r, u, stored, groups)
+		var err error
+		b, doc, err = h.appendUserRaw(b, r, u, stored, groups)
+		return b, err
 	}, func(b []byte) {
-		writeBody(w, http.StatusOK, b)
+		writeBody(w, http.StatusOK, b[doc:])
 	})
 	if err != nil {
 		writeError(w, errInternal)
@@ -37,13 +40,15 @@ func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User,
 	return true
 }
 
-// appendUserRaw appends the document writeUserRaw writes.
-func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, groups []store.GroupRef) ([]byte, error) {
-	// The added members are encoded into scratch first, in the order
-	// renderUserInto sets them (a later one replaces an earlier of the same
-	// name, as in a map), then sorted and merged with the stored ones.
-	var scratchArr [512]byte
-	scratch := scratchArr[:0]
+// appendUserRaw appends the added members' values and then the document
+// writeUserRaw writes, which starts at b[doc:].
+func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, groups []store.GroupRef) (_ []byte, doc int, _ error) {
+	// The added members are encoded first, at the start of the buffer, in
+	// the order renderUserInto sets them (a later one replaces an earlier of
+	// the same name, as in a map), then sorted and merged with the stored
+	// ones after them. Growing the buffer while merging copies it, leaving
+	// the values where the fields point unchanged.
+	scratch := b
 	type span struct {
 		key        string
 		start, end int
@@ -72,7 +77,7 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 			start = len(scratch)
 			var err error
 			if scratch, err = jsonenc.Append(scratch, v); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			add(k, start)
 		}
@@ -106,7 +111,7 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 		fields = append(fields, jsonenc.Field{Key: s.key, Value: scratch[s.start:s.end]})
 	}
 	slices.SortFunc(fields, func(a, b jsonenc.Field) int { return strings.Compare(a.Key, b.Key) })
-	return jsonenc.AppendMerged(b, stored, fields), nil
+	return jsonenc.AppendMerged(scratch, stored, fields), len(scratch), nil
 }
 
 // hasMember reports whether the document has the top-level attribute key,

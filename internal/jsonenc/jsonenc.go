@@ -157,12 +157,22 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// safe marks the ASCII characters a JSON string holds as they are (with
+// HTML escaping, as json.Marshal does): not control characters, the quote,
+// the backslash, or < > &.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendEscaped appends s escaped as inside a JSON string.
 func appendEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}
