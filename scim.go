@@ -263,7 +263,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	if t := h.cfg.Limits.Timeout; t > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), t)
+		ctx, cancel := withLazyDeadline(r.Context(), time.Now().Add(t))
 		defer cancel()
 		req.Request = r.WithContext(ctx)
 	}

@@ -127,6 +127,7 @@ func run(args []string, stdout io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+		profiling = true
 	}
 
 	target, err := startTarget(ctx, o)
@@ -184,7 +185,7 @@ func startTarget(ctx context.Context, o options) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		u, stop, err := listen(h)
+		u, stop, err := listen("naive", h)
 		if err != nil {
 			return nil, err
 		}
@@ -254,6 +255,10 @@ func cpuModel() string {
 	}
 	return runtime.GOARCH
 }
+
+// profiling is set when the run writes a CPU profile: the servers then
+// label their goroutines' samples (see listen).
+var profiling bool
 
 // phases runs the whole load.
 func phases(ctx context.Context, l *load, o options) error {

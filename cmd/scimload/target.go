@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -45,19 +46,32 @@ type server struct {
 }
 
 // listen serves h on a loopback port and returns its base URL.
-func listen(h http.Handler) (string, func(), error) {
+func listen(name string, h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if profiling {
+		// Samples of a server's connection goroutines (reading requests,
+		// the handler, writing responses) carry the label server=name, so
+		// that a profile tells the two sides apart:
+		// go tool pprof -tagfocus server=memory …
+		srv.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
+			return pprof.WithLabels(ctx, pprof.Labels("server", name))
+		}
+		srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pprof.SetGoroutineLabels(r.Context())
+			h.ServeHTTP(w, r)
+		})
+	}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String() + "/scim/v2", func() { _ = srv.Close() }, nil
 }
 
 func startRef(token string) (*server, *refServer, error) {
 	ref := newRefServer(token)
-	u, stop, err := listen(ref)
+	u, stop, err := listen("ref", ref)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,7 +174,7 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
-		u, stop, err := listen(mux)
+		u, stop, err := listen(srv.name, mux)
 		if err != nil {
 			cleanup()
 			return nil, err

@@ -1,0 +1,98 @@
+package scim
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// lazyDeadline is context.WithDeadline(parent, deadline) whose timer is
+// started only when something could tell the difference: the first call
+// of Done (a store that waits on the context, a context derived from it),
+// a Value lookup once the deadline has passed (context.Cause reads the
+// cancellation through Value), or any use after the request ended. Until
+// then Err compares the clock with the deadline. The memory store only
+// polls Err, so its requests never start a timer: starting and stopping
+// one cost every request about two thirds as much as its log line.
+//
+// Once started, every method is the timed context's.
+type lazyDeadline struct {
+	parent   context.Context
+	deadline time.Time
+	stopped  atomic.Bool // the request is over: the cancel function was called
+	timed    atomic.Pointer[timedContext]
+	mu       sync.Mutex // held while starting
+}
+
+type timedContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// withLazyDeadline returns a context and the function that ends it, as
+// context.WithDeadline does.
+func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if d, ok := parent.Deadline(); ok && !d.After(deadline) {
+		// The parent's deadline is sooner: context.WithDeadline, too,
+		// would make nothing but a cancelable copy.
+		return context.WithCancel(parent)
+	}
+	c := &lazyDeadline{parent: parent, deadline: deadline}
+	return c, c.stop
+}
+
+// start returns the timed context, made on the first call; after stop it
+// is already cancelled.
+func (c *lazyDeadline) start() context.Context {
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.timed.Load(); t != nil {
+		return t.ctx
+	}
+	ctx, cancel := context.WithDeadline(c.parent, c.deadline)
+	if c.stopped.Load() {
+		cancel()
+	}
+	c.timed.Store(&timedContext{ctx, cancel})
+	return ctx
+}
+
+func (c *lazyDeadline) stop() {
+	if c.stopped.Swap(true) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := c.timed.Load(); t != nil {
+		t.cancel()
+	}
+}
+
+// lazy reports whether the context can still answer without its timer.
+func (c *lazyDeadline) lazy() bool {
+	return c.timed.Load() == nil && !c.stopped.Load() && time.Now().Before(c.deadline)
+}
+
+func (c *lazyDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *lazyDeadline) Done() <-chan struct{} { return c.start().Done() }
+
+func (c *lazyDeadline) Err() error {
+	if c.lazy() {
+		return c.parent.Err()
+	}
+	return c.start().Err()
+}
+
+func (c *lazyDeadline) Value(key any) any {
+	if c.lazy() {
+		return c.parent.Value(key)
+	}
+	return c.start().Value(key)
+}
+
+func (c *lazyDeadline) String() string { return "scim.lazyDeadline" }
