@@ -104,7 +104,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.instances, "instances", 1, "handler instances over one database (postgres:// only)")
 	fs.IntVar(&o.pool, "pool", 16, "database connections per instance (postgres:// only)")
 	fs.StringVar(&o.jsonFile, "json", "", "also write the results as JSON to this file")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (servers' samples labelled server=NAME)")
 	fs.BoolVar(&o.logLines, "log", true, "in-process handlers format their per-request log line (into io.Discard)")
 	if err := fs.Parse(args); err != nil {
 		return err
