@@ -58,6 +58,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -114,7 +115,7 @@ func run(args []string, stdout io.Writer) error {
 	}
 	o.users = (o.users + 999) / 1000 * 1000
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if o.cpuProfile != "" {
@@ -308,6 +309,9 @@ func phases(ctx context.Context, l *load, o options) error {
 		if pop < m {
 			break
 		}
+		if err := analyze(ctx, l); err != nil {
+			return err
+		}
 		bursts(l, o, pop)
 	}
 
@@ -337,6 +341,9 @@ func phases(ctx context.Context, l *load, o options) error {
 				}
 			}
 			pop = o.growTo
+			if err := analyze(ctx, l); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "create@%s: 1000 more users\n", size(pop))
 			l.interleave(pop, pop+1000, 500, func(s *side, i int) {
 				s.provisionUser(i, []*stat{s.stat("create@" + size(pop))})
@@ -364,6 +371,23 @@ func phases(ctx context.Context, l *load, o options) error {
 	})
 
 	return groupPush(ctx, l, o, pop)
+}
+
+// analyze refreshes the planner statistics of the servers that need it
+// (PostgreSQL without autovacuum, see loadSchema), at a milestone, as
+// autovacuum would have by then.
+func analyze(ctx context.Context, l *load) error {
+	for _, s := range l.sides {
+		if s.srv.analyze == nil {
+			continue
+		}
+		start := time.Now()
+		if err := s.srv.analyze(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(l.log, "  %s: ANALYZE in %v (the server's autovacuum is off)\n", s.srv.name, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
 }
 
 func allSeedable(l *load) bool {

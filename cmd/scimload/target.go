@@ -41,8 +41,11 @@ type server struct {
 	inProcess bool
 	// seed bulk-loads users without HTTP (nil when the server is remote);
 	// it returns their ids.
-	seed  func(ctx context.Context, docs []map[string]any) ([]string, error)
-	close func()
+	seed func(ctx context.Context, docs []map[string]any) ([]string, error)
+	// analyze refreshes the database's planner statistics, as autovacuum
+	// would (nil when nothing needs it).
+	analyze func(ctx context.Context) error
+	close   func()
 }
 
 // listen serves h on a loopback port and returns its base URL.
@@ -100,6 +103,7 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		}
 	}
 	var mem *memory.Store
+	var pgAnalyze func(context.Context) error
 	switch {
 	case kind == "memory":
 		if instances != 1 {
@@ -129,12 +133,13 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		// The run's tables live in a schema of their own, dropped at the
 		// end: a run can leave a million users, and the database is
 		// usually one that tests use too.
-		dsn, dropSchema, err := loadSchema(ctx, kind)
+		dsn, dropSchema, analyze, err := loadSchema(ctx, kind)
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		closers = append(closers, dropSchema)
+		pgAnalyze = analyze
 		for range instances {
 			s, closeDB, err := openSQL(ctx, "pgx", dsn, sqlstore.Postgres, poolSize)
 			if err != nil {
@@ -204,25 +209,36 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 	srv.seed = func(ctx context.Context, docs []map[string]any) ([]string, error) {
 		return seedStore(ctx, first, docs)
 	}
+	srv.analyze = pgAnalyze
 	srv.close = cleanup
 	return srv, nil
 }
 
 // loadSchema creates a schema for the run in the database of dsn and
-// returns dsn with its search_path set to it, and a function that drops it.
-func loadSchema(ctx context.Context, dsn string) (string, func(), error) {
+// returns dsn with its search_path set to it, a function that drops it,
+// and, when the server's autovacuum is off, one that analyzes the run's
+// tables (nil otherwise).
+//
+// Without autovacuum nothing ever analyzes the tables, and PostgreSQL plans
+// every statement, and keeps the generic plans of prepared ones, as for
+// the empty tables they were at the start: sequential scans, each costing
+// the whole tenant once it has grown. A production server runs
+// autovacuum, which analyzes a table as it grows, and PostgreSQL re-plans
+// prepared statements after that. The load does the same at each
+// milestone.
+func loadSchema(ctx context.Context, dsn string) (string, func(), func(context.Context) error, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return "", nil, fmt.Errorf("postgres target: %w", err)
+		return "", nil, nil, fmt.Errorf("postgres target: %w", err)
 	}
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	schema := fmt.Sprintf("scimload_%d", time.Now().UnixNano())
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		admin.Close()
-		return "", nil, fmt.Errorf("postgres target: create schema: %w", err)
+		return "", nil, nil, fmt.Errorf("postgres target: create schema: %w", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -234,7 +250,23 @@ func loadSchema(ctx context.Context, dsn string) (string, func(), error) {
 		}
 		admin.Close()
 	}
-	return u.String(), drop, nil
+	var autovacuum string
+	if err := admin.QueryRowContext(ctx, "SHOW autovacuum").Scan(&autovacuum); err != nil {
+		drop()
+		return "", nil, nil, fmt.Errorf("postgres target: %w", err)
+	}
+	var analyze func(context.Context) error
+	if autovacuum != "on" {
+		analyze = func(ctx context.Context) error {
+			for _, t := range []string{"scim_tenants", "scim_users", "scim_emails", "scim_groups", "scim_members", "scim_events"} {
+				if _, err := admin.ExecContext(ctx, "ANALYZE "+schema+"."+t); err != nil {
+					return fmt.Errorf("analyze %s: %w", t, err)
+				}
+			}
+			return nil
+		}
+	}
+	return u.String(), drop, analyze, nil
 }
 
 func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, pool int) (*sqlstore.Store, func(), error) {
