@@ -39,6 +39,12 @@
 // deletions and of users that became or stopped being managed, and the
 // last event Seq assigned.
 //
+// Those lookups are index hits only when the database has planner
+// statistics. On PostgreSQL keep autovacuum on (the default), or run
+// ANALYZE after a bulk import: tables never analyzed are planned as empty,
+// and a prepared statement may keep such a plan, a sequential scan, for
+// the life of its connection (docs/scaling.md has the measurements).
+//
 // scim_events is the event outbox (see below), keyed (tenant, seq): each
 // row holds a store.Event encoded with encoding/json, Before/After users
 // and groups included, plus copies of its type and time (Unix
