@@ -84,15 +84,8 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 	}
 
 	start = len(scratch)
-	scratch = append(scratch, '[')
-	scratch = jsonenc.AppendString(scratch, h.users.Core.ID)
-	for _, e := range h.users.Extensions {
-		if hasMember(policy, stored, e.Schema.ID) {
-			scratch = append(scratch, ',')
-			scratch = jsonenc.AppendString(scratch, e.Schema.ID)
-		}
-	}
-	scratch = append(scratch, ']')
+	schemas := h.schemaListFunc(h.users, func(urn string) bool { return hasMember(policy, stored, urn) })
+	scratch, _ = jsonenc.Append(scratch, schemas) // a []string: cannot fail
 	add("schemas", start)
 
 	start = len(scratch)

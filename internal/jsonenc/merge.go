@@ -59,9 +59,6 @@ func Members(raw []byte, dst []Member) ([]Member, bool) {
 			return dst, false
 		}
 	}
-	if i != len(raw)-1 {
-		return dst, false
-	}
 	return dst, true
 }
 
@@ -136,11 +133,14 @@ type Field struct {
 func AppendMerged(b []byte, raw []Member, fields []Field) []byte {
 	b = append(b, '{')
 	first := true
-	field := func(f Field) {
+	comma := func() {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
+	}
+	field := func(f Field) {
+		comma()
 		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
 		b = append(b, f.Value...)
@@ -153,10 +153,7 @@ func AppendMerged(b []byte, raw []Member, fields []Field) []byte {
 		if len(fields) > 0 && fields[0].Key == string(m.Key) {
 			continue // the field replaces the member, written in its turn
 		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
+		comma()
 		b = append(b, '"')
 		b = append(b, m.Key...)
 		b = append(b, '"', ':')

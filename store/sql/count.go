@@ -17,26 +17,15 @@ func (r *reader) MemberCounts(ctx context.Context, groupIDs []string) (map[strin
 	for len(groupIDs) > 0 {
 		chunk := groupIDs[:min(len(groupIDs), 500)]
 		groupIDs = groupIDs[len(chunk):]
-		args := append([]any{r.tenant}, anys(chunk)...)
-		rows, err := r.query(ctx, "count members",
-			"SELECT id FROM scim_groups WHERE tenant = ? AND id IN "+inList(len(chunk)), args...)
+		groups, err := r.existingIDs(ctx, "count members", "SELECT id FROM scim_groups WHERE tenant = ? AND id IN ", []any{r.tenant}, chunk)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, r.s.wrap("count members", err)
-			}
+		for id := range groups {
 			out[id] = 0
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, r.s.wrap("count members", err)
-		}
-		rows, err = r.query(ctx, "count members",
+		args := append([]any{r.tenant}, anys(chunk)...)
+		rows, err := r.query(ctx, "count members",
 			"SELECT group_id, COUNT(*) FROM scim_members WHERE tenant = ? AND group_id IN "+inList(len(chunk))+" GROUP BY group_id", args...)
 		if err != nil {
 			return nil, err

@@ -612,12 +612,12 @@ const chunkSize = 200
 
 // existingIDs returns which of ids match the query, which selects one id
 // column and ends in "IN " for the list.
-func (t *storeTx) existingIDs(ctx context.Context, op, query string, prefix []any, ids []string) (map[string]bool, error) {
+func (r *reader) existingIDs(ctx context.Context, op, query string, prefix []any, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), chunkSize)]
 		ids = ids[len(chunk):]
-		rows, err := t.query(ctx, op, query+inList(len(chunk)), append(append([]any{}, prefix...), anys(chunk)...)...)
+		rows, err := r.query(ctx, op, query+inList(len(chunk)), append(append([]any{}, prefix...), anys(chunk)...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -625,14 +625,14 @@ func (t *storeTx) existingIDs(ctx context.Context, op, query string, prefix []an
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return nil, t.s.wrap(op, err)
+				return nil, r.s.wrap(op, err)
 			}
 			found[id] = true
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, t.s.wrap(op, err)
+			return nil, r.s.wrap(op, err)
 		}
 	}
 	return found, nil
