@@ -86,6 +86,11 @@ func (s *side) stat(name string) *stat {
 		s.stats[name] = st
 		s.order = append(s.order, name)
 	}
+	if profiling {
+		if p := currentPhase.Load(); p == nil || *p != name {
+			currentPhase.Store(&st.name)
+		}
+	}
 	return st
 }
 

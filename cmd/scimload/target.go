@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
@@ -48,6 +49,10 @@ type server struct {
 	close   func()
 }
 
+// currentPhase is the name of the phase the load generator last recorded
+// a request in, for the servers' profile labels (set only when profiling).
+var currentPhase atomic.Pointer[string]
+
 // listen serves h on a loopback port and returns its base URL.
 func listen(name string, h http.Handler) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -57,14 +62,19 @@ func listen(name string, h http.Handler) (string, func(), error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	if profiling {
 		// Samples of a server's connection goroutines (reading requests,
-		// the handler, writing responses) carry the label server=name, so
-		// that a profile tells the two sides apart:
-		// go tool pprof -tagfocus server=memory …
+		// the handler, writing responses) carry the label server=name, and
+		// phase=the phase the load generator is in, so that a profile tells
+		// the two sides and the phases apart:
+		// go tool pprof -tagfocus server=memory -tagfocus phase=get@100k …
 		srv.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
 			return pprof.WithLabels(ctx, pprof.Labels("server", name))
 		}
 		srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			pprof.SetGoroutineLabels(r.Context())
+			ctx := r.Context()
+			if p := currentPhase.Load(); p != nil {
+				ctx = pprof.WithLabels(ctx, pprof.Labels("phase", *p))
+			}
+			pprof.SetGoroutineLabels(ctx)
 			h.ServeHTTP(w, r)
 		})
 	}
