@@ -20,7 +20,8 @@ import (
 type lazyDeadline struct {
 	parent   context.Context
 	deadline time.Time
-	stopped  atomic.Bool // the request is over: the cancel function was called
+	cancel   context.CancelFunc // set when the parent's deadline is sooner
+	stopped  atomic.Bool        // the request is over: the cancel function was called
 	timed    atomic.Pointer[timedContext]
 	mu       sync.Mutex // held while starting
 }
@@ -33,13 +34,23 @@ type timedContext struct {
 // withLazyDeadline returns a context and the function that ends it, as
 // context.WithDeadline does.
 func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	c := new(lazyDeadline)
+	return c.init(parent, deadline), c.stop
+}
+
+// init makes c, which must be zero, context.WithDeadline(parent, deadline)
+// and returns the context to use; c.stop ends it. (ServeHTTP keeps c in
+// its per-request allocation.)
+func (c *lazyDeadline) init(parent context.Context, deadline time.Time) context.Context {
 	if d, ok := parent.Deadline(); ok && !d.After(deadline) {
 		// The parent's deadline is sooner: context.WithDeadline, too,
 		// would make nothing but a cancelable copy.
-		return context.WithCancel(parent)
+		ctx, cancel := context.WithCancel(parent)
+		c.cancel = cancel
+		return ctx
 	}
-	c := &lazyDeadline{parent: parent, deadline: deadline}
-	return c, c.stop
+	c.parent, c.deadline = parent, deadline
+	return c
 }
 
 // start returns the timed context, made on the first call; after stop it
@@ -62,6 +73,10 @@ func (c *lazyDeadline) start() context.Context {
 }
 
 func (c *lazyDeadline) stop() {
+	if c.cancel != nil {
+		c.cancel()
+		return
+	}
 	if c.stopped.Swap(true) {
 		return
 	}

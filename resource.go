@@ -410,10 +410,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *request, err error, kind, id st
 
 // readBody reads the request body within the configured limit.
 func readBody(r *request) ([]byte, error) {
-	if r.Body == nil {
+	if r.bodyR == nil {
 		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
 	}
-	b, err := io.ReadAll(r.Body)
+	b, err := io.ReadAll(r.bodyR)
 	r.body = b
 	if err != nil {
 		var mbe *http.MaxBytesError

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -212,19 +213,38 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 }
 
 // request carries what one request needs across the handler's methods.
+// The embedded *http.Request is the caller's and is never modified: the
+// request's context and body, which the handler bounds, are its own.
 type request struct {
 	*http.Request
+	ctx       context.Context // nil: the Request's
+	bodyR     io.ReadCloser   // the body within MaxBodyBytes (nil: none)
 	principal Principal
 	base      string // absolute URL of the handler's root, no trailing slash
 	body      []byte // the body as read, for the journal's summary
 	client    string // clientName of the User-Agent
 }
 
+// Context is the request's context, with the handler's timeout.
+func (r *request) Context() context.Context {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	return r.Request.Context()
+}
+
+// exchange is what ServeHTTP keeps for one request, allocated as one.
+type exchange struct {
+	sw       statusWriter
+	req      request
+	deadline lazyDeadline
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	req := &request{Request: r, client: clientName(r.UserAgent())}
+	x := &exchange{sw: statusWriter{ResponseWriter: w}, req: request{Request: r, client: clientName(r.UserAgent())}}
+	sw, req := &x.sw, &x.req
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -263,12 +283,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	if t := h.cfg.Limits.Timeout; t > 0 {
-		ctx, cancel := withLazyDeadline(r.Context(), time.Now().Add(t))
-		defer cancel()
-		req.Request = r.WithContext(ctx)
+		req.ctx = x.deadline.init(r.Context(), time.Now().Add(t))
+		defer x.deadline.stop()
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		req.Body = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
+		req.bodyR = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
 	}
 	h.route(sw, req)
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +72,37 @@ func TestTimeout(t *testing.T) {
 	r := s.must(http.StatusServiceUnavailable, "GET", "/Users", "")
 	if r.header.Get("Retry-After") == "" {
 		t.Errorf("503 without Retry-After")
+	}
+}
+
+// TestHandlerLeavesTheRequestAlone: the handler bounds the body and the
+// context of its own view of the request; the caller's *http.Request (which
+// a middleware may look at after ServeHTTP) keeps its body and context.
+func TestHandlerLeavesTheRequestAlone(t *testing.T) {
+	for _, timeout := range []time.Duration{0, -1, time.Minute} {
+		t.Run(fmt.Sprint(timeout), func(t *testing.T) {
+			h, err := scim.NewHandler(memory.New(), demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(),
+				Limits: scim.Limits{Timeout: timeout}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type key struct{}
+			ctx := context.WithValue(t.Context(), key{}, "caller's")
+			body := io.NopCloser(strings.NewReader(`{"userName":"alone@x.com"}`))
+			r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/Users", body)
+			r.Header.Set("Authorization", "Bearer "+tokenAcme)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != http.StatusCreated {
+				t.Fatalf("POST /Users: %d %s", rec.Code, rec.Body)
+			}
+			if r.Body != body {
+				t.Errorf("r.Body = %T, want the caller's body", r.Body)
+			}
+			if r.Context() != ctx {
+				t.Errorf("r.Context() = %v, want the caller's", r.Context())
+			}
+		})
 	}
 }
 
