@@ -247,7 +247,8 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 
 // getGroup answers GET /Groups/{id}; members are loaded only when returned.
 func (h *Handler) getGroup(w http.ResponseWriter, r *request, id string) {
-	proj := parseProjection(h.groups, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
+	query := r.query()
+	proj := parseProjection(h.groups, query["attributes"], query["excludedAttributes"])
 	var g store.Group
 	err := h.view(r, func(ctx context.Context, tx store.Reader) error {
 		var err error

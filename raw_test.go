@@ -56,6 +56,9 @@ func TestGetUserFromEncodedAttributes(t *testing.T) {
 		"roles and extension": {Attribute: "roles", Values: []string{"viewer", "admin"}, Default: "viewer",
 			ExtensionURN: demoPolicy.ExtensionURN},
 		"attribute only": {Attribute: "userType", Values: []string{"Employee", "Contractor"}, Default: "Employee"},
+		// The role sorts before "managed" in the extension, and needs escaping.
+		"attribute before managed": {Attribute: "accessLevel", Values: []string{"R&D <all>", "basic"}, Default: "R&D <all>",
+			ExtensionURN: demoPolicy.ExtensionURN},
 	}
 	users := map[string]string{
 		"okta": `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"okta@example.com",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimkit/scim/internal/jsonenc"
+	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
 )
 
@@ -55,47 +56,36 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 	}
 	var spanArr [8]span
 	spans := spanArr[:0]
-	add := func(key string, start int) {
+	add := func(key string, start, end int) {
 		for i := range spans {
 			if spans[i].key == key {
-				spans[i] = span{key, start, len(scratch)}
+				spans[i] = span{key, start, end}
 				return
 			}
 		}
-		spans = append(spans, span{key, start, len(scratch)})
+		spans = append(spans, span{key, start, end})
 	}
 
 	start := len(scratch)
 	scratch = jsonenc.AppendString(scratch, u.ID)
-	add("id", start)
+	add("id", start, len(scratch))
 
-	var policy map[string]any
-	if h.policy.enabled() {
-		policy = make(map[string]any, 2)
-		h.policy.render(policy, u)
-		for k, v := range policy {
-			start = len(scratch)
-			var err error
-			if scratch, err = jsonenc.Append(scratch, v); err != nil {
-				return nil, 0, err
-			}
-			add(k, start)
-		}
-	}
+	scratch = h.policy.appendRendered(scratch, u, add)
 
 	start = len(scratch)
-	schemas := h.schemaListFunc(h.users, func(urn string) bool { return hasMember(policy, stored, urn) })
-	scratch, _ = jsonenc.Append(scratch, schemas) // a []string: cannot fail
-	add("schemas", start)
+	scratch = appendSchemaList(scratch, h.users, func(urn string) bool {
+		return urn == h.policy.ExtensionURN && h.policy.enabled() || hasMember(stored, urn)
+	})
+	add("schemas", start, len(scratch))
 
 	start = len(scratch)
 	scratch = appendMeta(scratch, r, "User", "/Users/", u.ID, u.Meta)
-	add("meta", start)
+	add("meta", start, len(scratch))
 
 	if len(groups) > 0 {
 		start = len(scratch)
 		scratch = appendGroupRefs(scratch, r, groups)
-		add("groups", start)
+		add("groups", start, len(scratch))
 	}
 
 	var fieldArr [8]jsonenc.Field
@@ -107,18 +97,27 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 	return jsonenc.AppendMerged(scratch, stored, fields), len(scratch), nil
 }
 
-// hasMember reports whether the document has the top-level attribute key,
-// added (in added) or stored.
-func hasMember(added map[string]any, stored []jsonenc.Member, key string) bool {
-	if _, ok := added[key]; ok {
-		return true
-	}
+// hasMember reports whether the stored members include key.
+func hasMember(stored []jsonenc.Member, key string) bool {
 	for _, m := range stored {
 		if string(m.Key) == key {
 			return true
 		}
 	}
 	return false
+}
+
+// appendSchemaList appends the encoding of h.schemaListFunc(rt, has).
+func appendSchemaList(b []byte, rt *schema.ResourceType, has func(urn string) bool) []byte {
+	b = append(b, '[')
+	b = jsonenc.AppendString(b, rt.Core.ID)
+	for _, e := range rt.Extensions {
+		if has(e.Schema.ID) {
+			b = append(b, ',')
+			b = jsonenc.AppendString(b, e.Schema.ID)
+		}
+	}
+	return append(b, ']')
 }
 
 // appendMeta appends the encoding of h.meta(r, kind, endpoint, id, m).

@@ -365,9 +365,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeBody writes b, a SCIM JSON document, as the response.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
+	// One allocation for both values, where Header.Set makes one each.
+	// (Both keys are in canonical form.)
+	v := []string{contentType, strconv.Itoa(len(b))}
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"], h["Content-Length"] = v[0:1:1], v[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

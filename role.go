@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
 )
@@ -330,6 +332,57 @@ func (p RolePolicy) render(doc map[string]any, u *store.User) {
 		ext[p.Attribute] = u.Role
 	}
 	doc[p.ExtensionURN] = ext
+}
+
+// appendRendered appends the JSON encoding of each value render sets, in
+// render's order, and reports each with its key and its bytes, b[start:end]:
+// the same bytes json.Marshal writes for them, without building the maps.
+func (p RolePolicy) appendRendered(b []byte, u *store.User, added func(key string, start, end int)) []byte {
+	if !p.enabled() {
+		return b
+	}
+	if u.Role != "" {
+		start := len(b)
+		if p.usesRoles() {
+			b = append(b, `[{"primary":true,"value":`...)
+			b = jsonenc.AppendString(b, u.Role)
+			b = append(b, `}]`...)
+		} else {
+			b = jsonenc.AppendString(b, u.Role)
+		}
+		added(p.Attribute, start, len(b))
+	}
+	if p.ExtensionURN == "" {
+		return b
+	}
+	start := len(b)
+	b = append(b, '{')
+	role := !p.usesRoles() && u.Role != ""
+	appendManaged := func(b []byte) []byte {
+		b = jsonenc.AppendString(b, managedAttr.Name)
+		b = append(b, ':')
+		return strconv.AppendBool(b, u.Managed)
+	}
+	appendRole := func(b []byte) []byte {
+		b = jsonenc.AppendString(b, p.Attribute)
+		b = append(b, ':')
+		return jsonenc.AppendString(b, u.Role)
+	}
+	switch {
+	case !role:
+		b = appendManaged(b)
+	case p.Attribute == managedAttr.Name: // the role replaces it, as in the map
+		b = appendRole(b)
+	case p.Attribute < managedAttr.Name:
+		b = append(appendRole(b), ',')
+		b = appendManaged(b)
+	default:
+		b = append(appendManaged(b), ',')
+		b = appendRole(b)
+	}
+	b = append(b, '}')
+	added(p.ExtensionURN, start, len(b))
+	return b
 }
 
 func attrsEqual(a, b store.Attributes) bool { return reflect.DeepEqual(a, b) }

@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimkit/scim/internal/schema"
@@ -134,6 +136,8 @@ type Handler struct {
 	journal  *journal
 
 	groupRoles []GroupRole // compiled RolePolicy.GroupRoles
+
+	lastBase atomic.Pointer[baseURLParts] // the base URL baseURL built last
 }
 
 // NewHandler returns a Handler serving st under the role policy, configured
@@ -231,6 +235,15 @@ func (r *request) Context() context.Context {
 		return r.ctx
 	}
 	return r.Request.Context()
+}
+
+// query is the URL's query; a request without one (what GET by id and
+// most IdP requests are) allocates nothing.
+func (r *request) query() url.Values {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	return r.URL.Query()
 }
 
 // exchange is what ServeHTTP keeps for one request, allocated as one.
@@ -350,7 +363,7 @@ func (h *Handler) routeResource(w http.ResponseWriter, r *request, rest string, 
 	case rest == "":
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			h.list(w, r, rt, queryParams(r.URL.Query()))
+			h.list(w, r, rt, queryParams(r.query()))
 		case http.MethodPost:
 			create(w, r)
 		default:
@@ -422,11 +435,29 @@ func (h *Handler) baseURL(r *http.Request) string {
 	// http.StripPrefix leaves the original path in RequestURI: what it
 	// stripped is the mount prefix.
 	prefix := ""
-	if orig, _, _ := strings.Cut(r.RequestURI, "?"); strings.HasSuffix(orig, r.URL.Path) {
-		prefix = strings.TrimSuffix(orig, r.URL.Path)
+	orig, _, _ := strings.Cut(r.RequestURI, "?")
+	if _, rest, ok := strings.Cut(orig, "://"); ok && !strings.HasPrefix(orig, "/") {
+		// The absolute form (RFC 9112 §3.2.2): its path.
+		orig = ""
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			orig = rest[i:]
+		}
 	}
-	return scheme + "://" + r.Host + strings.TrimRight(prefix, "/")
+	if path := r.URL.EscapedPath(); strings.HasSuffix(orig, path) {
+		prefix = strings.TrimRight(strings.TrimSuffix(orig, path), "/")
+	}
+	// Requests come to one host under one mount, nearly always: the URL
+	// built for the last request is reused when its parts are the same.
+	if last := h.lastBase.Load(); last != nil && last.scheme == scheme && last.host == r.Host && last.prefix == prefix {
+		return last.url
+	}
+	parts := &baseURLParts{scheme: scheme, host: r.Host, prefix: prefix, url: scheme + "://" + r.Host + prefix}
+	h.lastBase.Store(parts)
+	return parts.url
 }
+
+// baseURLParts is a base URL and the request's parts it was built from.
+type baseURLParts struct{ scheme, host, prefix, url string }
 
 // clientName names the identity provider from its User-Agent, for logs.
 func clientName(ua string) string {

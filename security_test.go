@@ -3,6 +3,7 @@ package scim_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -236,4 +237,59 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.Write(p)
+}
+
+// TestLocationFollowsEachRequest: without Config.BaseURL, every response's
+// locations are built from its own request's scheme, host and mount, even
+// when requests for different hosts and mounts alternate.
+func TestLocationFollowsEachRequest(t *testing.T) {
+	h, err := scim.NewHandler(memory.New(), demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mounted := http.StripPrefix("/scim/v2", h)
+	rec := httptest.NewRecorder()
+	post := httptest.NewRequest(http.MethodPost, "/Users", strings.NewReader(`{"userName":"where@x.com"}`))
+	post.Header.Set("Authorization", "Bearer "+tokenAcme)
+	h.ServeHTTP(rec, post)
+	var created struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil || created.ID == "" {
+		t.Fatalf("POST /Users: %d %s", rec.Code, rec.Body)
+	}
+	id := created.ID
+	tests := []struct {
+		name    string
+		handler http.Handler
+		target  string // absolute form, or path form with Host example.com
+		proto   string // X-Forwarded-Proto
+		want    string
+	}{
+		{"root", h, "http://a.example/Users/" + id, "", "http://a.example/Users/" + id},
+		{"mounted", mounted, "http://a.example/scim/v2/Users/" + id, "", "http://a.example/scim/v2/Users/" + id},
+		{"other host", mounted, "http://b.example:8080/scim/v2/Users/" + id, "", "http://b.example:8080/scim/v2/Users/" + id},
+		{"forwarded https", mounted, "http://b.example:8080/scim/v2/Users/" + id, "https", "https://b.example:8080/scim/v2/Users/" + id},
+		{"tls", mounted, "https://b.example:8080/scim/v2/Users/" + id, "", "https://b.example:8080/scim/v2/Users/" + id},
+		{"path form", mounted, "/scim/v2/Users/" + id, "", "http://example.com/scim/v2/Users/" + id},
+		{"root again", h, "http://a.example/Users/" + id + "?excludedAttributes=emails", "", "http://a.example/Users/" + id},
+	}
+	for range 2 { // and again, each after another
+		for _, tt := range tests {
+			r := httptest.NewRequest(http.MethodGet, tt.target, nil)
+			r.Header.Set("Authorization", "Bearer "+tokenAcme)
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			rec := httptest.NewRecorder()
+			tt.handler.ServeHTTP(rec, r)
+			var got struct {
+				Meta struct{ Location string }
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != http.StatusOK {
+				t.Fatalf("%s: %d %s", tt.name, rec.Code, rec.Body)
+			}
+			if got.Meta.Location != tt.want {
+				t.Errorf("%s: meta.location = %q, want %q", tt.name, got.Meta.Location, tt.want)
+			}
+		}
+	}
 }

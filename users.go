@@ -201,57 +201,65 @@ func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, a
 
 // getUser answers GET /Users/{id}.
 func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
-	query := r.URL.Query()
-	proj := parseProjection(h.users, query["attributes"], query["excludedAttributes"])
+	query := r.query()
 	// Without a projection (what IdPs send), a store that keeps the
 	// attributes encoded hands them out as they are, and they are copied
 	// into the response without being decoded.
-	whole := proj.include == nil && proj.exclude == nil
-	var (
-		u      store.User
-		raw    []byte
-		hasRaw bool
-		groups []store.GroupRef
-	)
-	err := h.view(r, func(ctx context.Context, tx store.Reader) error {
-		var err error
-		if rr, ok := tx.(store.RawUserReader); ok && whole {
-			u, raw, err = rr.RawUser(ctx, id)
-			hasRaw = true
-		} else {
-			u, err = tx.User(ctx, id)
-		}
-		if err != nil {
-			return err
-		}
-		if !u.Managed && h.cfg.HideUnmanaged {
-			return store.ErrNotFound
-		}
-		if proj.wants("groups") {
-			groups, err = tx.GroupsOf(ctx, id)
-		}
-		return err
-	})
-	if err != nil {
+	g := &userGet{h: h, id: id, proj: parseProjection(h.users, query["attributes"], query["excludedAttributes"])}
+	if err := h.view(r, g.read); err != nil {
 		h.fail(w, r, err, "User", id)
 		return
 	}
+	u := &g.u
 	w.Header().Set("ETag", etag(u.Meta.Version))
 	if notModified(r, u.Meta.Version) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	if hasRaw {
-		if h.writeUserRaw(w, r, &u, raw, groups) {
+	if g.hasRaw {
+		if h.writeUserRaw(w, r, u, g.raw, g.groups) {
 			return
 		}
 		// Not in the form the contract promises: decode them after all.
-		if err := json.Unmarshal(raw, &u.Attributes); err != nil {
+		if err := json.Unmarshal(g.raw, &u.Attributes); err != nil {
 			h.fail(w, r, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", id, err), "User", id)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, proj.apply(h.renderUserOwned(r, &u, groups)))
+	writeJSON(w, http.StatusOK, g.proj.apply(h.renderUserOwned(r, u, g.groups)))
+}
+
+// userGet is a GET /Users/{id}'s read, and what it read: one allocation
+// for the whole read rather than one per variable a closure captures.
+type userGet struct {
+	h    *Handler
+	id   string
+	proj projection
+
+	u      store.User
+	raw    []byte // u's attributes encoded, when hasRaw
+	hasRaw bool
+	groups []store.GroupRef
+}
+
+func (g *userGet) read(ctx context.Context, tx store.Reader) error {
+	var err error
+	if rr, ok := tx.(store.RawUserReader); ok && g.proj.include == nil && g.proj.exclude == nil {
+		g.u, g.raw, err = rr.RawUser(ctx, g.id)
+		g.hasRaw = true
+	} else {
+		g.u, err = tx.User(ctx, g.id)
+	}
+	if err != nil {
+		return err
+	}
+	if !g.u.Managed && g.h.cfg.HideUnmanaged {
+		return store.ErrNotFound
+	}
+	if g.proj.wants("groups") {
+		g.groups, err = tx.GroupsOf(ctx, g.id)
+	}
+	return err
 }
 
 // replaceUser answers PUT /Users/{id}: the attributes sent replace the
