@@ -36,15 +36,14 @@ func (x *tx) RecordEvents(ctx context.Context, events []store.Event) error {
 		}
 	}
 	t := x.t
-	n, seq := len(t.events), t.eventSeq
+	n, seq := t.events.len(), t.eventSeq
 	for _, rec := range recs {
 		t.eventSeq++
 		rec.e.Seq = t.eventSeq
-		t.events = append(t.events, rec)
+		t.events.push(rec)
 	}
 	x.onRollback(func() {
-		clear(t.events[n:]) // let the copies go
-		t.events = t.events[:n]
+		t.events.truncate(n)
 		t.eventSeq = seq
 	})
 	return nil
@@ -64,11 +63,10 @@ func (s *Store) Events(ctx context.Context, tenantName string, after int64, limi
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	evs := t.events[eventIndex(t.events, after):]
-	evs = evs[:min(limit, len(evs))]
-	out := make([]store.Event, len(evs))
-	for i := range evs {
-		out[i] = evs[i].unpack()
+	from := t.events.after(after)
+	out := make([]store.Event, min(limit, t.events.len()-from))
+	for i := range out {
+		out[i] = t.events.at(from + i).unpack()
 	}
 	return out, nil
 }
@@ -87,10 +85,7 @@ func (s *Store) TrimEvents(tenantName string, upTo int64) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if i := eventIndex(t.events, upTo); i > 0 {
-		// A new array, so that the dropped events and their users are freed.
-		t.events = slices.Clone(t.events[i:])
-	}
+	t.events.dropFirst(t.events.after(upTo))
 }
 
 // tenant returns the tenant, or nil when it has never been written.
@@ -98,21 +93,6 @@ func (s *Store) tenant(name string) *tenant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tenants[name]
-}
-
-// eventIndex returns the index of the first event with Seq greater than
-// after.
-func eventIndex(events []eventRec, after int64) int {
-	i, _ := slices.BinarySearchFunc(events, after+1, func(r eventRec, seq int64) int {
-		switch {
-		case r.e.Seq < seq:
-			return -1
-		case r.e.Seq > seq:
-			return 1
-		}
-		return 0
-	})
-	return i
 }
 
 // eventRec is an event as the outbox keeps it: the attributes of its users

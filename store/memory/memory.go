@@ -165,7 +165,7 @@ type tenant struct {
 	groupsByExt multiIndex[*groupRec]
 	groupOrder  []*groupRec // by seq
 
-	events     []eventRec                 // the outbox, by Seq
+	events     outbox                     // by Seq
 	eventSeq   int64                      // the last Seq assigned
 	departures map[string]store.Departure // by fold(userName)
 }
