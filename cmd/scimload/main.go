@@ -261,6 +261,12 @@ func cpuModel() string {
 // label their goroutines' samples (see listen).
 var profiling bool
 
+// provisionRound is how many users each side provisions in turn. The
+// create windows (1,000 users) are ten rounds a side, so that a burst of
+// machine noise or a collection cycle falls on both sides, not on one of
+// two rounds.
+const provisionRound = 100
+
 // phases runs the whole load.
 func phases(ctx context.Context, l *load, o options) error {
 	capacity := max(o.users, o.growTo) + 2000
@@ -283,7 +289,7 @@ func phases(ctx context.Context, l *load, o options) error {
 				return ctx.Err()
 			}
 			end := min(pop+500, m)
-			l.interleave(pop, end, 500, func(s *side, i int) {
+			l.interleave(pop, end, provisionRound, func(s *side, i int) {
 				sts := []*stat{s.stat("provision")}
 				if i < 500 {
 					sts = append(sts, s.stat("provision.first500"))
@@ -345,7 +351,7 @@ func phases(ctx context.Context, l *load, o options) error {
 				return err
 			}
 			fmt.Fprintf(out, "create@%s: 1000 more users\n", size(pop))
-			l.interleave(pop, pop+1000, 500, func(s *side, i int) {
+			l.interleave(pop, pop+1000, provisionRound, func(s *side, i int) {
 				s.provisionUser(i, []*stat{s.stat("create@" + size(pop))})
 			})
 			bursts(l, o, pop)
