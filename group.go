@@ -239,7 +239,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 		h.fail(w, r, err, "Group", "")
 		return
 	}
-	doc := h.renderGroup(r, &g)
+	doc := h.renderGroup(r, &g, projection{})
 	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
 	w.Header().Set("ETag", etag(g.Meta.Version))
 	writeJSON(w, http.StatusCreated, doc)
@@ -264,7 +264,7 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *request, id string) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, proj.apply(h.renderGroup(r, &g)))
+	writeJSON(w, http.StatusOK, proj.apply(h.renderGroup(r, &g, proj)))
 }
 
 // replaceGroup answers PUT /Groups/{id}. A members list, when sent, is
@@ -310,7 +310,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	w.Header().Set("ETag", etag(g.Meta.Version))
-	writeJSON(w, http.StatusOK, h.renderGroup(r, &g))
+	writeJSON(w, http.StatusOK, h.renderGroup(r, &g, projection{}))
 }
 
 // deleteGroup answers DELETE /Groups/{id}: the team goes, its users stay.

@@ -218,7 +218,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 		total = page.Total
 		resources = make([]any, 0, len(page.Groups))
 		for i := range page.Groups {
-			resources = append(resources, proj.apply(h.renderGroup(r, &page.Groups[i])))
+			resources = append(resources, proj.apply(h.renderGroup(r, &page.Groups[i], proj)))
 		}
 		return nil
 	})

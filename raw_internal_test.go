@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/store"
 	"github.com/scimkit/scim/store/memory"
 )
@@ -55,5 +58,56 @@ func TestWriteUserRawCopiesCanonicalBytes(t *testing.T) {
 		if tt.taken && !json.Valid(w.Body.Bytes()) {
 			t.Errorf("%s: wrote invalid JSON %q", tt.name, w.Body)
 		}
+	}
+}
+
+// TestGroupMembersEncodedAsMaps checks that a group's members list encoded
+// straight to JSON (memberRefs) is, byte for byte, what json.Marshal and
+// jsonenc write for the maps renderGroup builds when a projection names a
+// sub-attribute of members.
+func TestGroupMembersEncodedAsMaps(t *testing.T) {
+	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewTokenSet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &request{Request: httptest.NewRequest("GET", "/Groups/g1", nil), base: "https://h.example/scim/v2"}
+	sub := projection{exclude: []store.Path{{Name: "members", Sub: "nothing"}}}
+	tests := []struct {
+		name    string
+		members []store.Member
+	}{
+		{"none", []store.Member{}},
+		{"one", []store.Member{{Value: "u1"}}},
+		{"display", []store.Member{{Value: "u1", Display: "Ada Lovelace"}, {Value: "u2"}}},
+		{"escaping", []store.Member{
+			{Value: "a/b c?d", Display: `R&D <ops> "x" \ é ` + "\u2028\t"},
+			{Value: "ü&<>", Display: "\x01"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &store.Group{ID: "g1", Attributes: store.Attributes{"displayName": "G"}, Members: tt.members}
+			maps := h.renderGroup(r, g, sub)["members"]
+			if _, ok := maps.([]any); !ok {
+				t.Fatalf("with a members sub-attribute projection: members is %T, want []any", maps)
+			}
+			refs := h.renderGroup(r, g, projection{})["members"]
+			if _, ok := refs.(memberRefs); !ok {
+				t.Fatalf("without a projection: members is %T, want memberRefs", refs)
+			}
+			want, err := json.Marshal(maps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, encode := range map[string]func(any) ([]byte, error){"json": json.Marshal, "jsonenc": jsonenc.Marshal} {
+				got, err := encode(refs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(string(want), string(got)); diff != "" {
+					t.Errorf("%s encoding of memberRefs (-maps +refs):\n%s", name, diff)
+				}
+			}
+		})
 	}
 }

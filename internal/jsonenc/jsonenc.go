@@ -18,6 +18,12 @@ import (
 // encoding was the largest cost of a GET. Values of other types go through
 // json.Marshal.
 
+// Appender is a value that appends its own JSON encoding, which must be
+// one valid JSON value. Append calls it rather than json.Marshal.
+type Appender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // Marshal returns the JSON encoding of v.
 func Marshal(v any) ([]byte, error) {
 	bp := encodeBufs.Get().(*[]byte)
@@ -98,6 +104,8 @@ func Append(b []byte, v any) ([]byte, error) {
 			b = appendJSONString(b, e)
 		}
 		return append(b, ']'), nil
+	case Appender:
+		return v.AppendJSON(b)
 	}
 	enc, err := json.Marshal(v)
 	if err != nil {

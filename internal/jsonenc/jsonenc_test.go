@@ -101,3 +101,23 @@ func TestAppendConcatMatchesMarshalOfTheWhole(t *testing.T) {
 		}
 	}
 }
+
+// rawList appends its own encoding and tells when it was asked to.
+type rawList struct {
+	enc    string
+	called *int
+}
+
+func (r rawList) AppendJSON(b []byte) ([]byte, error) { *r.called++; return append(b, r.enc...), nil }
+
+func TestAppendCallsAppender(t *testing.T) {
+	var called int
+	v := map[string]any{"b": rawList{`[{"x":1}]`, &called}, "a": []any{rawList{`"s"`, &called}}}
+	got, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":["s"],"b":[{"x":1}]}`; string(got) != want || called != 2 {
+		t.Errorf("Marshal = %s with %d AppendJSON calls, want %s with 2", got, called, want)
+	}
+}
