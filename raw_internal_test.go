@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,8 +71,8 @@ func TestGroupMembersEncodedAsMaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &request{Request: httptest.NewRequest("GET", "/Groups/g1", nil), base: "https://h.example/scim/v2"}
 	sub := projection{exclude: []store.Path{{Name: "members", Sub: "nothing"}}}
+	bases := []string{"https://h.example/scim/v2", "http://h.example/t/a&b<c>/scim/v2", "https://" + strings.Repeat("long.", 40) + "example"}
 	tests := []struct {
 		name    string
 		members []store.Member
@@ -84,30 +85,33 @@ func TestGroupMembersEncodedAsMaps(t *testing.T) {
 			{Value: "ü&<>", Display: "\x01"},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			g := &store.Group{ID: "g1", Attributes: store.Attributes{"displayName": "G"}, Members: tt.members}
-			maps := h.renderGroup(r, g, sub)["members"]
-			if _, ok := maps.([]any); !ok {
-				t.Fatalf("with a members sub-attribute projection: members is %T, want []any", maps)
-			}
-			refs := h.renderGroup(r, g, projection{})["members"]
-			if _, ok := refs.(memberRefs); !ok {
-				t.Fatalf("without a projection: members is %T, want memberRefs", refs)
-			}
-			want, err := json.Marshal(maps)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for name, encode := range map[string]func(any) ([]byte, error){"json": json.Marshal, "jsonenc": jsonenc.Marshal} {
-				got, err := encode(refs)
+	for _, base := range bases {
+		r := &request{Request: httptest.NewRequest("GET", "/Groups/g1", nil), base: base}
+		for _, tt := range tests {
+			t.Run(tt.name+" at "+base, func(t *testing.T) {
+				g := &store.Group{ID: "g1", Attributes: store.Attributes{"displayName": "G"}, Members: tt.members}
+				maps := h.renderGroup(r, g, sub)["members"]
+				if _, ok := maps.([]any); !ok {
+					t.Fatalf("with a members sub-attribute projection: members is %T, want []any", maps)
+				}
+				refs := h.renderGroup(r, g, projection{})["members"]
+				if _, ok := refs.(memberRefs); !ok {
+					t.Fatalf("without a projection: members is %T, want memberRefs", refs)
+				}
+				want, err := json.Marshal(maps)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff(string(want), string(got)); diff != "" {
-					t.Errorf("%s encoding of memberRefs (-maps +refs):\n%s", name, diff)
+				for name, encode := range map[string]func(any) ([]byte, error){"json": json.Marshal, "jsonenc": jsonenc.Marshal} {
+					got, err := encode(refs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(string(want), string(got)); diff != "" {
+						t.Errorf("%s encoding of memberRefs (-maps +refs):\n%s", name, diff)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -158,6 +158,10 @@ func AppendConcat(b []byte, parts ...string) []byte {
 	return append(b, '"')
 }
 
+// AppendEscaped appends s escaped as inside a JSON string, without the
+// quotes.
+func AppendEscaped(b []byte, s string) []byte { return appendEscaped(b, s) }
+
 // appendJSONString is encoding/json's string encoding with HTML escaping.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
