@@ -189,6 +189,25 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 		resources, total = nil, 0
 		if rt == h.users {
 			q.ManagedOnly = h.cfg.HideUnmanaged
+			if rl, ok := tx.(store.RawUserLister); ok && proj.include == nil && proj.exclude == nil {
+				// Without a projection (Okta's import pages and lookups)
+				// the stored attributes are copied, not decoded.
+				page, raw, err := rl.ListRawUsers(ctx, q)
+				if err != nil {
+					return err
+				}
+				if len(raw) != len(page.Users) {
+					return fmt.Errorf("scim: the store listed %d users and %d encodings", len(page.Users), len(raw))
+				}
+				total = page.Total
+				resources = make([]any, len(page.Users))
+				docs := make([]rawUserDoc, len(page.Users))
+				for i := range page.Users {
+					docs[i] = rawUserDoc{h: h, r: r, u: page.Users[i], raw: raw[i]}
+					resources[i] = &docs[i]
+				}
+				return nil
+			}
 			page, err := tx.ListUsers(ctx, q)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package scim_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -33,6 +34,21 @@ func (s skewedRaw) View(ctx context.Context, tenant string, fn func(store.Reader
 }
 
 type skewedReader struct{ store.Reader }
+
+func (r skewedReader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
+	page, err := r.ListUsers(ctx, q)
+	if err != nil {
+		return page, nil, err
+	}
+	raw := make([][]byte, len(page.Users))
+	for i := range page.Users {
+		if raw[i], err = json.MarshalIndent(page.Users[i].Attributes, "", "  "); err != nil {
+			return page, nil, err
+		}
+		page.Users[i].Attributes = nil
+	}
+	return page, raw, nil
+}
 
 func (r skewedReader) RawUser(ctx context.Context, id string) (store.User, []byte, error) {
 	u, err := r.User(ctx, id)
@@ -104,6 +120,18 @@ func TestGetUserFromEncodedAttributes(t *testing.T) {
 			}
 			ids["app"] = appUser.ID
 
+			// Lists: every user, pages, a lookup.
+			lists := []string{"/Users", "/Users?startIndex=2&count=2", "/Users?count=0",
+				"/Users?filter=" + filterQuery(`userName eq "ent@example.com"`)}
+			for _, path := range lists {
+				want := servers["decoded"].must(200, "GET", path, "")
+				for _, side := range []string{"encoded", "skewed"} {
+					got := servers[side].must(200, "GET", path, "")
+					if diff := cmp.Diff(want.raw, got.raw); diff != "" {
+						t.Errorf("GET %s from %s attributes (-decoded +%s):\n%s", path, side, side, diff)
+					}
+				}
+			}
 			for label, id := range ids {
 				want := servers["decoded"].must(200, "GET", "/Users/"+id, "")
 				for _, side := range []string{"encoded", "skewed"} {
@@ -119,5 +147,49 @@ func TestGetUserFromEncodedAttributes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// listRawOnly is a store whose Readers answer ListUsers with an error:
+// only a list that goes through store.RawUserLister succeeds.
+type listRawOnly struct{ store.Store }
+
+func (s listRawOnly) View(ctx context.Context, tenant string, fn func(store.Reader) error) error {
+	return s.Store.View(ctx, tenant, func(r store.Reader) error { return fn(listRawOnlyReader{r}) })
+}
+
+type listRawOnlyReader struct{ store.Reader }
+
+var errListUsers = errors.New("ListUsers called")
+
+func (r listRawOnlyReader) ListUsers(context.Context, store.Query) (store.UserPage, error) {
+	return store.UserPage{}, errListUsers
+}
+
+func (r listRawOnlyReader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
+	return r.Reader.(store.RawUserLister).ListRawUsers(ctx, q)
+}
+
+// TestListUsesEncodedAttributes: a list without a projection takes the
+// encoded path (TestGetUserFromEncodedAttributes checks its bytes); with
+// one, the decoded path.
+func TestListUsesEncodedAttributes(t *testing.T) {
+	st := memory.New()
+	s := newTestServerPolicy(t, listRawOnly{st}, demoPolicy, scim.Config{})
+	s.must(201, "POST", "/Users", `{"userName":"l@example.com"}`)
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/Users", 200},
+		{"/Users?filter=" + filterQuery(`userName eq "l@example.com"`), 200},
+		{"/Users?startIndex=1&count=1", 200},
+		{"/Users?attributes=userName", 500},
+		{"/Users?excludedAttributes=emails", 500},
+	}
+	for _, tt := range tests {
+		if got := s.do("GET", tt.path, "").status; got != tt.want {
+			t.Errorf("GET %s: %d, want %d", tt.path, got, tt.want)
+		}
 	}
 }

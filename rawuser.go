@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,6 +41,38 @@ func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User,
 		writeError(w, errInternal)
 	}
 	return true
+}
+
+// rawUserDoc is a listed user whose attributes are encoded (from
+// store.RawUserLister): it encodes as renderUser's document does, copying
+// the stored members as writeUserRaw does, or decoding them when they are
+// not in the promised form.
+type rawUserDoc struct {
+	h   *Handler
+	r   *request
+	u   store.User
+	raw []byte
+}
+
+// AppendJSON implements jsonenc.Appender.
+func (d *rawUserDoc) AppendJSON(b []byte) ([]byte, error) {
+	var small [32]jsonenc.Member
+	stored, ok := jsonenc.Members(d.raw, small[:0])
+	if !ok {
+		if err := json.Unmarshal(d.raw, &d.u.Attributes); err != nil {
+			return nil, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", d.u.ID, err)
+		}
+		return jsonenc.Append(b, d.h.renderUserOwned(d.r, &d.u, nil))
+	}
+	start := len(b)
+	b, doc, err := d.h.appendUserRaw(b, d.r, &d.u, stored, nil)
+	if err != nil {
+		return nil, err
+	}
+	// appendUserRaw put the added values first: move the document down
+	// over them.
+	n := copy(b[start:], b[doc:])
+	return b[:start+n], nil
 }
 
 // appendUserRaw appends the added members' values and then the document

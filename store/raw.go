@@ -20,3 +20,14 @@ type RawUserReader interface {
 	// User when the bytes are not in it).
 	RawUser(ctx context.Context, id string) (User, []byte, error)
 }
+
+// RawUserLister is implemented by a Reader that can list users with their
+// attributes encoded, as RawUserReader hands out one user's (the memory and
+// SQL stores do). The handler answers a list of users without a projection
+// with it: Okta's import pages and its userName lookups.
+type RawUserLister interface {
+	// ListRawUsers returns the page ListUsers(ctx, q) returns, with every
+	// user's Attributes nil and raw[i] holding page.Users[i]'s attributes
+	// in the form RawUserReader.RawUser promises, under the same terms.
+	ListRawUsers(ctx context.Context, q Query) (page UserPage, raw [][]byte, err error)
+}

@@ -92,6 +92,31 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 	if err := r.check(); err != nil {
 		return store.UserPage{}, err
 	}
+	page, total := r.listUsers(q)
+	out := store.UserPage{Total: total, Users: make([]store.User, len(page))}
+	for i, u := range page {
+		out.Users[i] = u.user()
+	}
+	return out, nil
+}
+
+// ListRawUsers implements store.RawUserLister (see RawUser).
+func (r *reader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
+	if err := r.check(); err != nil {
+		return store.UserPage{}, nil, err
+	}
+	page, total := r.listUsers(q)
+	out := store.UserPage{Total: total, Users: make([]store.User, len(page))}
+	raw := make([][]byte, len(page))
+	for i, u := range page {
+		out.Users[i], raw[i] = u.userWithoutAttrs(), u.attrs
+	}
+	return out, raw, nil
+}
+
+// listUsers returns the page of users q asks for and the number of users
+// it matches.
+func (r *reader) listUsers(q store.Query) ([]*userRec, int) {
 	t := r.t
 	order := t.userOrder
 	if q.ManagedOnly {
@@ -118,12 +143,7 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 			sortBy(matches, (*userRec).resolver, q.SortBy, q.Descending)
 		}
 	}
-	page := window(matches, q.Offset, q.Limit)
-	out := store.UserPage{Total: len(matches), Users: make([]store.User, len(page))}
-	for i, u := range page {
-		out.Users[i] = u.user()
-	}
-	return out, nil
+	return window(matches, q.Offset, q.Limit), len(matches)
 }
 
 func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage, error) {

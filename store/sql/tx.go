@@ -203,29 +203,67 @@ func rowsBySeq[T any](ctx context.Context, r *reader, op, query string, seqs []i
 
 // ListUsers implements store.Reader.
 func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
+	page, docs, err := r.listUsers(ctx, q)
+	if err != nil {
+		return store.UserPage{}, err
+	}
+	for i := range page.Users {
+		if err := json.Unmarshal(docs[i], &page.Users[i].Attributes); err != nil {
+			return store.UserPage{}, r.s.wrap("list users", fmt.Errorf("decode user %s: %w", page.Users[i].ID, err))
+		}
+	}
+	return page, nil
+}
+
+// ListRawUsers implements store.RawUserLister, as RawUser does.
+func (r *reader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
+	page, docs, err := r.listUsers(ctx, q)
+	if err != nil {
+		return store.UserPage{}, nil, err
+	}
+	for i, doc := range docs {
+		if string(doc) == "null" {
+			docs[i] = nil
+		}
+	}
+	return page, docs, nil
+}
+
+// listUsers returns the page of users q asks for with their attributes
+// encoded as stored, docs[i] for page.Users[i].
+func (r *reader) listUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
+	type row struct {
+		u   store.User
+		doc []byte
+	}
+	scan := func(sc scanner) (int64, row, error) {
+		seq, u, doc, err := scanUserRaw(sc)
+		return seq, row{u, doc}, err
+	}
 	out := store.UserPage{Users: []store.User{}}
+	var docs [][]byte
 	total, seqs, loaded, err := r.page(ctx, users, q, userColumns, func(rows *sql.Rows) (int64, error) {
-		seq, u, err := scanUser(rows)
-		out.Users = append(out.Users, u)
+		seq, x, err := scan(rows)
+		out.Users, docs = append(out.Users, x.u), append(docs, x.doc)
 		return seq, err
 	})
 	if err != nil {
-		return store.UserPage{}, err
+		return store.UserPage{}, nil, err
 	}
 	out.Total = total
 	if loaded || len(seqs) == 0 {
-		return out, nil
+		return out, docs, nil
 	}
-	bySeq, err := rowsBySeq(ctx, r, "list users", "SELECT "+userColumns+" FROM scim_users r WHERE r.seq IN ", seqs, scanUser)
+	bySeq, err := rowsBySeq(ctx, r, "list users", "SELECT "+userColumns+" FROM scim_users r WHERE r.seq IN ", seqs, scan)
 	if err != nil {
-		return store.UserPage{}, err
+		return store.UserPage{}, nil, err
 	}
 	for _, seq := range seqs {
-		if u, ok := bySeq[seq]; ok {
-			out.Users = append(out.Users, u)
+		if x, ok := bySeq[seq]; ok {
+			out.Users, docs = append(out.Users, x.u), append(docs, x.doc)
 		}
 	}
-	return out, nil
+	return out, docs, nil
 }
 
 func (r *reader) oneGroup(ctx context.Context, id string) (store.Group, error) {

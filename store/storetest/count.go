@@ -12,14 +12,7 @@ import (
 // testMemberCounts checks store.MemberCounter, for adapters that have it.
 func testMemberCounts(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f, g := memberFixture(t, newStore)
-	supported := false
-	f.view(func(r store.Reader) error {
-		_, supported = r.(store.MemberCounter)
-		return nil
-	})
-	if !supported {
-		t.Skip("the Reader does not implement store.MemberCounter")
-	}
+	skipWithout[store.MemberCounter](t, f, "store.MemberCounter")
 	counts := func(f *fixture, ids ...string) map[string]int {
 		t.Helper()
 		var out map[string]int

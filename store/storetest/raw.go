@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -15,14 +16,7 @@ import (
 // the user is User's.
 func testRawUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore)
-	supported := false
-	f.view(func(r store.Reader) error {
-		_, supported = r.(store.RawUserReader)
-		return nil
-	})
-	if !supported {
-		t.Skip("the Reader does not implement store.RawUserReader")
-	}
+	skipWithout[store.RawUserReader](t, f, "store.RawUserReader")
 	raw := func(r store.Reader, id string) (store.User, []byte, error) {
 		return r.(store.RawUserReader).RawUser(f.ctx, id)
 	}
@@ -119,4 +113,79 @@ func testRawUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 			t.Errorf("bytes handed out before the change became %s, were %s", before, kept)
 		}
 	})
+}
+
+// testRawUserList checks store.RawUserLister, for adapters that have it:
+// every page, filtered, sorted or not, is ListUsers' page with the
+// attributes as RawUser hands them out.
+func testRawUserList(t *testing.T, newStore func(t *testing.T) store.Store) {
+	f := newFixture(t, newStore)
+	skipWithout[store.RawUserLister](t, f, "store.RawUserLister")
+	var users []*store.User
+	for i := range 7 {
+		u := f.newUser(fmt.Sprintf("list%d", i), store.Attributes{
+			"displayName": fmt.Sprintf("User <%d> & \"Co\"", i),
+			"emails":      []any{map[string]any{"value": fmt.Sprintf("u%d@example.com", i), "primary": true}},
+			"active":      i%2 == 0,
+			"x-score":     float64(i) * 1.5e20,
+		})
+		u.Role, u.Managed = "viewer", i != 3
+		users = append(users, u)
+	}
+	users = append(users, f.newUser("listbare", nil))
+	f.createUsers(users...)
+	active := ci(path("active", ""), store.Eq, true)
+	queries := map[string]store.Query{
+		"everyone":              {Limit: 100},
+		"a page":                {Offset: 2, Limit: 3},
+		"past the end":          {Offset: 50, Limit: 10},
+		"no users, the total":   {Limit: 0},
+		"filtered":              {Filter: active, Limit: 100},
+		"sorted, descending":    {SortBy: store.Path{Name: "userName"}, Descending: true, Limit: 5},
+		"managed only":          {ManagedOnly: true, Limit: 100},
+		"filtered, second page": {Filter: active, Offset: 1, Limit: 2},
+	}
+	for name, q := range queries {
+		t.Run(name, func(t *testing.T) {
+			f.view(func(r store.Reader) error {
+				want, err := r.ListUsers(f.ctx, q)
+				if err != nil {
+					return err
+				}
+				got, raw, err := r.(store.RawUserLister).ListRawUsers(f.ctx, q)
+				if err != nil {
+					return err
+				}
+				if len(raw) != len(got.Users) {
+					t.Fatalf("ListRawUsers: %d users, %d encodings", len(got.Users), len(raw))
+				}
+				for i := range got.Users {
+					if got.Users[i].Attributes != nil {
+						t.Errorf("ListRawUsers user %d: Attributes = %v, want nil", i, got.Users[i].Attributes)
+					}
+					if i >= len(want.Users) {
+						continue
+					}
+					wantJSON, err := json.Marshal(want.Users[i].Attributes)
+					if err != nil {
+						return err
+					}
+					if len(want.Users[i].Attributes) == 0 {
+						wantJSON = nil // no attributes: empty or nil
+					}
+					if len(raw[i]) == 0 {
+						raw[i] = nil
+					}
+					if diff := gocmp.Diff(string(wantJSON), string(raw[i])); diff != "" {
+						t.Errorf("ListRawUsers user %d (%s) bytes (-ListUsers +ListRawUsers):\n%s", i, want.Users[i].ID, diff)
+					}
+					want.Users[i].Attributes = nil
+				}
+				if diff := gocmp.Diff(want, got); diff != "" {
+					t.Errorf("ListRawUsers page (-ListUsers +ListRawUsers):\n%s", diff)
+				}
+				return nil
+			})
+		})
+	}
 }

@@ -92,6 +92,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"MemberCounts", testMemberCounts},
 		{"RawUser", testRawUser},
+		{"RawUserList", testRawUserList},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
@@ -173,6 +174,20 @@ func (f *fixture) view(fn func(r store.Reader) error) {
 
 // newUser returns a user called name (its userName unless attrs sets one),
 // created at at(0).
+// skipWithout skips t unless the store's Readers implement the optional
+// power P, named name.
+func skipWithout[P any](t *testing.T, f *fixture, name string) {
+	t.Helper()
+	supported := false
+	f.view(func(r store.Reader) error {
+		_, supported = r.(P)
+		return nil
+	})
+	if !supported {
+		t.Skip("the Reader does not implement " + name)
+	}
+}
+
 func (f *fixture) newUser(name string, attrs store.Attributes) *store.User {
 	a := store.Attributes{"userName": name}
 	maps.Copy(a, attrs)
