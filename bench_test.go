@@ -242,3 +242,41 @@ func BenchmarkHandlerGroupAdd100(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHandlerImportPage reads the directory as Okta's import does,
+// a page of 100 users at a time.
+func BenchmarkHandlerImportPage(b *testing.B) {
+	for _, s := range benchStores(b) {
+		b.Run(s.name, func(b *testing.B) {
+			bh := newBenchHandler(b, s.open(b), benchUsers)
+			i := 0
+			for b.Loop() {
+				start := (i*100)%benchUsers + 1
+				bh.serve(b, http.MethodGet, fmt.Sprintf("/Users?startIndex=%d&count=100", start), "", http.StatusOK)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkHandlerGetGroupMembers reads a 1,000-member group with its
+// members.
+func BenchmarkHandlerGetGroupMembers(b *testing.B) {
+	for _, s := range benchStores(b) {
+		b.Run(s.name, func(b *testing.B) {
+			bh := newBenchHandler(b, s.open(b), benchUsers)
+			var members strings.Builder
+			for k, id := range bh.users {
+				if k > 0 {
+					members.WriteByte(',')
+				}
+				fmt.Fprintf(&members, `{"value":"%s"}`, id)
+			}
+			rec := bh.serve(b, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"All","members":[`+members.String()+`]}`, http.StatusCreated)
+			group := idOf(b, rec)
+			for b.Loop() {
+				bh.serve(b, http.MethodGet, "/Groups/"+group, "", http.StatusOK)
+			}
+		})
+	}
+}
