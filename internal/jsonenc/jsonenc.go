@@ -251,6 +251,10 @@ func appendJSONFloat(b []byte, f float64) ([]byte, error) {
 }
 
 // isValidJSONNumber reports whether s is a JSON number literal.
+// ValidNumber reports whether s is a JSON number (RFC 8259 §6), which
+// strconv.ParseFloat's syntax is wider than ("00", "1.", "1_0", "0x1p3").
+func ValidNumber(s string) bool { return isValidJSONNumber(s) }
+
 func isValidJSONNumber(s string) bool {
 	if s == "" {
 		return false

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/scimkit/scim/internal/jsonenc"
 )
 
 // Every read decodes a record's attributes, so decoding is on the path of
@@ -141,7 +143,11 @@ func (d *decoder) value() (any, bool) {
 			}
 			break
 		}
-		f, err := strconv.ParseFloat(string(d.b[start:d.i]), 64)
+		num := string(d.b[start:d.i])
+		if !jsonenc.ValidNumber(num) {
+			return nil, false
+		}
+		f, err := strconv.ParseFloat(num, 64)
 		return f, err == nil
 	}
 	return nil, false

@@ -28,7 +28,8 @@ func TestDecodeObjectMatchesUnmarshal(t *testing.T) {
 			t.Errorf("decodeObject(%s) (-json.Unmarshal +got):\n%s", in, diff)
 		}
 	}
-	for _, in := range []string{``, `[]`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":tru}`, `{"a":"\x01"}`, `{"a":"\q"}`, `{} x`, "{\"a\":\"\xff\"}", `{"a":1e400}`} {
+	for _, in := range []string{``, `[]`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":tru}`, `{"a":"\x01"}`, `{"a":"\q"}`, `{} x`, "{\"a\":\"\xff\"}", `{"a":1e400}`,
+		`{"a":00}`, `{"a":01}`, `{"a":-01}`, `{"a":1.}`, `{"a":1.e5}`, `{"a":-}`, `{"a":1e}`, `{"a":1e+}`, `{"a":-.5}`} {
 		if decodeObject([]byte(in), map[string]any{}) {
 			t.Errorf("decodeObject(%q) accepted it", in)
 		}
