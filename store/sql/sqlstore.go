@@ -12,7 +12,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/scimkit/scim/store"
@@ -56,10 +55,11 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 
-	// writeMu serialises this process's writers on SQLite, which allows one
-	// writer per database anyway; waiting here is fairer than spinning on
-	// SQLITE_BUSY.
-	writeMu sync.Mutex
+	// writes queues this process's writers on SQLite, which allows one
+	// writer per database anyway (waiting here is fairer than spinning on
+	// SQLITE_BUSY), and commits the writes that queued together at once:
+	// see groupcommit.go.
+	writes writeQueue
 
 	cursors cursorCache // see page.go
 	stmts   stmtCache   // SQLite only, see stmtcache.go
@@ -124,11 +124,22 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 // Readers are never blocked. When the database reports a serialization
 // failure, a deadlock or SQLITE_BUSY, Update rolls back and calls fn again,
 // up to a few times, then returns an error wrapping store.ErrUnavailable.
+//
+// On SQLite, the writes of this process that wait for one another are
+// committed together, each under a savepoint: what one fn sees and leaves
+// is what it would alone, and a fn that fails or panics takes nothing of
+// the others with it (see groupcommit.go). fn may therefore run on another
+// goroutine than Update's caller; a panic in it is raised again in the
+// caller's.
 func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
 	if s.dialect == SQLite {
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
+		return s.updateQueued(ctx, tenant, fn)
 	}
+	return s.updateRetrying(ctx, tenant, fn)
+}
+
+// updateRetrying is Update for one fn in a transaction of its own.
+func (s *Store) updateRetrying(ctx context.Context, tenant string, fn func(store.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = s.updateOnce(ctx, tenant, fn)
@@ -169,15 +180,7 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 			tx.Rollback()
 		}
 	}()
-	q := s.queryer(tx)
-	if err := s.lockTenant(ctx, q, tenant); err != nil {
-		return err
-	}
-	t := &storeTx{reader: reader{s: s, q: q, tenant: tenant, pending: &tenantCounts{}}}
-	if err := fn(t); err != nil {
-		return err
-	}
-	if err := t.flushCounts(ctx); err != nil {
+	if err := s.runFn(ctx, s.queryer(tx), tenant, fn); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -185,6 +188,19 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 	}
 	committed = true
 	return nil
+}
+
+// runFn runs fn in the transaction q, for tenant: it takes the tenant's
+// write lock, then writes the counters fn changed.
+func (s *Store) runFn(ctx context.Context, q queryer, tenant string, fn func(store.Tx) error) error {
+	if err := s.lockTenant(ctx, q, tenant); err != nil {
+		return err
+	}
+	t := &storeTx{reader: reader{s: s, q: q, tenant: tenant, pending: &tenantCounts{}}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.flushCounts(ctx)
 }
 
 // queryer returns what a transaction's statements run on.
