@@ -145,138 +145,125 @@ func oktaUserBody(prefix string, i int) string {
 
 const benchUsers = 1000
 
-func BenchmarkHandlerGetUser(b *testing.B) {
+// benchEachStore runs a benchmark over each store: setup gets a handler
+// with users seeded users and returns the operation, called with 0, 1, 2…
+// once per iteration.
+func benchEachStore(b *testing.B, users int, setup func(b *testing.B, bh *benchHandler) func(i int)) {
 	for _, s := range benchStores(b) {
 		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
+			op := setup(b, newBenchHandler(b, s.open(b), users))
 			i := 0
 			for b.Loop() {
-				bh.serve(b, http.MethodGet, "/Users/"+bh.users[i%len(bh.users)], "", http.StatusOK)
+				op(i)
 				i++
 			}
 		})
 	}
+}
+
+// memberValues is the members list of a PATCH or POST body for ids.
+func memberValues(ids []string) string {
+	var sb strings.Builder
+	for k, id := range ids {
+		if k > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"value":"%s"}`, id)
+	}
+	return sb.String()
+}
+
+func BenchmarkHandlerGetUser(b *testing.B) {
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		return func(i int) {
+			bh.serve(b, http.MethodGet, "/Users/"+bh.users[i%len(bh.users)], "", http.StatusOK)
+		}
+	})
 }
 
 func BenchmarkHandlerUserNameLookup(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
-			i := 0
-			for b.Loop() {
-				filter := url.QueryEscape(fmt.Sprintf(`userName eq "%s%d@example.com"`, bh.prefix, i%benchUsers))
-				rec := bh.serve(b, http.MethodGet, "/Users?filter="+filter+"&startIndex=1&count=100", "", http.StatusOK)
-				if !strings.Contains(rec.Body.String(), `"totalResults":1`) {
-					b.Fatalf("lookup found no single user: %s", rec.Body.String())
-				}
-				i++
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		return func(i int) {
+			filter := url.QueryEscape(fmt.Sprintf(`userName eq "%s%d@example.com"`, bh.prefix, i%benchUsers))
+			rec := bh.serve(b, http.MethodGet, "/Users?filter="+filter+"&startIndex=1&count=100", "", http.StatusOK)
+			if !strings.Contains(rec.Body.String(), `"totalResults":1`) {
+				b.Fatalf("lookup found no single user: %s", rec.Body.String())
 			}
-		})
-	}
+		}
+	})
 }
 
 func BenchmarkHandlerCreateUser(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), 0)
-			i := 0
-			for b.Loop() {
-				bh.serve(b, http.MethodPost, "/Users", oktaUserBody(bh.prefix, i), http.StatusCreated)
-				i++
-			}
-		})
-	}
+	benchEachStore(b, 0, func(b *testing.B, bh *benchHandler) func(int) {
+		return func(i int) {
+			bh.serve(b, http.MethodPost, "/Users", oktaUserBody(bh.prefix, i), http.StatusCreated)
+		}
+	})
 }
 
 func BenchmarkHandlerPatchUser(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
-			i := 0
-			for b.Loop() {
-				active := []string{"False", "True"}[i%2]
-				body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
-					`{"op":"Replace","path":"displayName","value":"Renamed ` + fmt.Sprint(i) + `"},` +
-					`{"op":"Replace","path":"name.familyName","value":"Family-` + fmt.Sprint(i) + `"},` +
-					`{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Dept"},` +
-					`{"op":"Replace","path":"active","value":"` + active + `"}]}`
-				bh.serve(b, http.MethodPatch, "/Users/"+bh.users[i%len(bh.users)], body, http.StatusOK)
-				i++
-			}
-		})
-	}
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		return func(i int) {
+			active := []string{"False", "True"}[i%2]
+			body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
+				`{"op":"Replace","path":"displayName","value":"Renamed ` + fmt.Sprint(i) + `"},` +
+				`{"op":"Replace","path":"name.familyName","value":"Family-` + fmt.Sprint(i) + `"},` +
+				`{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Dept"},` +
+				`{"op":"Replace","path":"active","value":"` + active + `"}]}`
+			bh.serve(b, http.MethodPatch, "/Users/"+bh.users[i%len(bh.users)], body, http.StatusOK)
+		}
+	})
 }
 
 // BenchmarkHandlerGroupAdd100 adds 100 members per PATCH to one group, so
 // the group grows as it runs: the cost must not grow with it.
 func BenchmarkHandlerGroupAdd100(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
-			rec := bh.serve(b, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench","members":[]}`, http.StatusCreated)
-			group := idOf(b, rec)
-			i := 0
-			for b.Loop() {
-				// Add 100, then remove them in one request, so every
-				// iteration adds 100 new members.
-				var add, remove strings.Builder
-				for k := range 100 {
-					id := bh.users[(i*100+k)%len(bh.users)]
-					if k > 0 {
-						add.WriteByte(',')
-						remove.WriteByte(',')
-					}
-					fmt.Fprintf(&add, `{"value":"%s"}`, id)
-					fmt.Fprintf(&remove, `{"op":"remove","path":"members[value eq \"%s\"]"}`, id)
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		rec := bh.serve(b, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Bench","members":[]}`, http.StatusCreated)
+		group := idOf(b, rec)
+		return func(i int) {
+			// Add 100, then remove them in one request, so every
+			// iteration adds 100 new members.
+			ids := make([]string, 100)
+			var remove strings.Builder
+			for k := range ids {
+				ids[k] = bh.users[(i*100+k)%len(bh.users)]
+				if k > 0 {
+					remove.WriteByte(',')
 				}
-				bh.serve(b, http.MethodPatch, "/Groups/"+group,
-					`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[`+add.String()+`]}]}`,
-					http.StatusNoContent)
-				b.StopTimer()
-				bh.serve(b, http.MethodPatch, "/Groups/"+group,
-					`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+remove.String()+`]}`,
-					http.StatusNoContent)
-				b.StartTimer()
-				i++
+				fmt.Fprintf(&remove, `{"op":"remove","path":"members[value eq \"%s\"]"}`, ids[k])
 			}
-		})
-	}
+			bh.serve(b, http.MethodPatch, "/Groups/"+group,
+				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[`+memberValues(ids)+`]}]}`,
+				http.StatusNoContent)
+			b.StopTimer()
+			bh.serve(b, http.MethodPatch, "/Groups/"+group,
+				`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+remove.String()+`]}`,
+				http.StatusNoContent)
+			b.StartTimer()
+		}
+	})
 }
 
 // BenchmarkHandlerImportPage reads the directory as Okta's import does,
 // a page of 100 users at a time.
 func BenchmarkHandlerImportPage(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
-			i := 0
-			for b.Loop() {
-				start := (i*100)%benchUsers + 1
-				bh.serve(b, http.MethodGet, fmt.Sprintf("/Users?startIndex=%d&count=100", start), "", http.StatusOK)
-				i++
-			}
-		})
-	}
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		return func(i int) {
+			start := (i*100)%benchUsers + 1
+			bh.serve(b, http.MethodGet, fmt.Sprintf("/Users?startIndex=%d&count=100", start), "", http.StatusOK)
+		}
+	})
 }
 
 // BenchmarkHandlerGetGroupMembers reads a 1,000-member group with its
 // members.
 func BenchmarkHandlerGetGroupMembers(b *testing.B) {
-	for _, s := range benchStores(b) {
-		b.Run(s.name, func(b *testing.B) {
-			bh := newBenchHandler(b, s.open(b), benchUsers)
-			var members strings.Builder
-			for k, id := range bh.users {
-				if k > 0 {
-					members.WriteByte(',')
-				}
-				fmt.Fprintf(&members, `{"value":"%s"}`, id)
-			}
-			rec := bh.serve(b, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"All","members":[`+members.String()+`]}`, http.StatusCreated)
-			group := idOf(b, rec)
-			for b.Loop() {
-				bh.serve(b, http.MethodGet, "/Groups/"+group, "", http.StatusOK)
-			}
-		})
-	}
+	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
+		rec := bh.serve(b, http.MethodPost, "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"All","members":[`+memberValues(bh.users)+`]}`, http.StatusCreated)
+		group := idOf(b, rec)
+		return func(int) {
+			bh.serve(b, http.MethodGet, "/Groups/"+group, "", http.StatusOK)
+		}
+	})
 }

@@ -31,13 +31,6 @@ type timedContext struct {
 	cancel context.CancelFunc
 }
 
-// withLazyDeadline returns a context and the function that ends it, as
-// context.WithDeadline does.
-func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	c := new(lazyDeadline)
-	return c.init(parent, deadline), c.stop
-}
-
 // init makes c, which must be zero, context.WithDeadline(parent, deadline)
 // and returns the context to use; c.stop ends it. (ServeHTTP keeps c in
 // its per-request allocation.)

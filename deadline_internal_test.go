@@ -9,6 +9,13 @@ import (
 
 type ctxKey struct{}
 
+// withLazyDeadline returns a context and the function that ends it, as
+// context.WithDeadline does.
+func withLazyDeadline(parent context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	c := new(lazyDeadline)
+	return c.init(parent, deadline), c.stop
+}
+
 // TestLazyDeadlineBehavesAsWithDeadline checks, step by step, that the lazy
 // context answers as context.WithDeadline's on the same parent would:
 // before and after its deadline, after its parent is cancelled, and after

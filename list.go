@@ -189,7 +189,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 		resources, total = nil, 0
 		if rt == h.users {
 			q.ManagedOnly = h.cfg.HideUnmanaged
-			if rl, ok := tx.(store.RawUserLister); ok && proj.include == nil && proj.exclude == nil {
+			if rl, ok := tx.(store.RawUserLister); ok && proj.whole() {
 				// Without a projection (Okta's import pages and lookups)
 				// the stored attributes are copied, not decoded.
 				page, raw, err := rl.ListRawUsers(ctx, q)
@@ -203,7 +203,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 				resources = make([]any, len(page.Users))
 				docs := make([]rawUserDoc, len(page.Users))
 				for i := range page.Users {
-					docs[i] = rawUserDoc{h: h, r: r, u: page.Users[i], raw: raw[i]}
+					docs[i] = rawUserDoc{h: h, r: r, u: &page.Users[i], raw: raw[i]}
 					resources[i] = &docs[i]
 				}
 				return nil

@@ -14,11 +14,11 @@ import (
 	"github.com/scimkit/scim/store/memory"
 )
 
-// TestWriteUserRawCopiesCanonicalBytes checks that the stores' own encoding
+// TestRawUserDocCopiesCanonicalBytes checks that the stores' own encoding
 // is copied (the fast path is taken) and that any other form is refused
 // with nothing written, for the caller to decode: raw_test.go checks that
 // both paths answer the same bytes, which a path never taken would pass.
-func TestWriteUserRawCopiesCanonicalBytes(t *testing.T) {
+func TestRawUserDocCopiesCanonicalBytes(t *testing.T) {
 	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewTokenSet()})
 	if err != nil {
 		t.Fatal(err)
@@ -47,17 +47,21 @@ func TestWriteUserRawCopiesCanonicalBytes(t *testing.T) {
 		{"not an object", []byte(`["a"]`), false},
 	}
 	for _, tt := range tests {
-		w := httptest.NewRecorder()
 		r := &request{Request: httptest.NewRequest("GET", "/Users/u1", nil), base: "https://h/scim/v2"}
 		u := store.User{ID: "u1", Meta: store.Meta{Created: now, LastModified: now, Version: 3}}
-		if got := h.writeUserRaw(w, r, &u, tt.raw, nil); got != tt.taken {
-			t.Errorf("%s: writeUserRaw = %v, want %v", tt.name, got, tt.taken)
+		d := &rawUserDoc{h: h, r: r, u: &u, raw: tt.raw}
+		got, taken, err := d.appendStored(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if !tt.taken && (w.Body.Len() > 0 || len(w.Header()) > 0) {
-			t.Errorf("%s: refused, but wrote %v %q", tt.name, w.Header(), w.Body)
+		if taken != tt.taken {
+			t.Errorf("%s: appendStored took the stored bytes: %v, want %v", tt.name, taken, tt.taken)
 		}
-		if tt.taken && !json.Valid(w.Body.Bytes()) {
-			t.Errorf("%s: wrote invalid JSON %q", tt.name, w.Body)
+		if !tt.taken && len(got) > 0 {
+			t.Errorf("%s: refused, but wrote %q", tt.name, got)
+		}
+		if tt.taken && !json.Valid(got) {
+			t.Errorf("%s: wrote invalid JSON %q", tt.name, got)
 		}
 	}
 }

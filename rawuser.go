@@ -3,7 +3,6 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,68 +14,54 @@ import (
 	"github.com/scimkit/scim/store"
 )
 
-// writeUserRaw writes the SCIM representation of u, whose attributes are
-// raw (store.RawUserReader's encoding), without decoding them: raw's members
-// are copied as they are, and what the handler adds (id, schemas, meta,
-// groups, the role policy's attributes, which win over stored ones of the
-// same name) is encoded and merged in at its place in key order. The bytes
-// are those writeJSON(renderUser(…)) writes (TestGetUserFromEncodedAttributes
-// compares the two). It reports false, having written nothing, when raw is
-// not in the promised form.
-func (h *Handler) writeUserRaw(w http.ResponseWriter, r *request, u *store.User, raw []byte, groups []store.GroupRef) bool {
-	var small [32]jsonenc.Member
-	stored, ok := jsonenc.Members(raw, small[:0])
-	if !ok {
-		return false
-	}
-	doc := 0
-	err := jsonenc.UseFunc(func(b []byte) ([]byte, error) {
-		var err error
-		b, doc, err = h.appendUserRaw(b, r, u, stored, groups)
-		return b, err
-	}, func(b []byte) {
-		writeBody(w, http.StatusOK, b[doc:])
-	})
-	if err != nil {
-		writeError(w, errInternal)
-	}
-	return true
-}
-
-// rawUserDoc is a listed user whose attributes are encoded (from
-// store.RawUserLister): it encodes as renderUser's document does, copying
-// the stored members as writeUserRaw does, or decoding them when they are
-// not in the promised form.
+// rawUserDoc is a user whose attributes are encoded (store.RawUserReader's
+// or store.RawUserLister's encoding). It encodes as renderUser's document
+// does: raw's members are copied as they are, and what the handler adds
+// (id, schemas, meta, groups, the role policy's attributes, which win over
+// stored ones of the same name) is encoded and merged in at its place in
+// key order — the bytes writeJSON(renderUser(…)) writes
+// (TestGetUserFromEncodedAttributes compares the two). When raw is not in
+// the promised form it is decoded and rendered after all.
 type rawUserDoc struct {
-	h   *Handler
-	r   *request
-	u   store.User
-	raw []byte
+	h      *Handler
+	r      *request
+	u      *store.User
+	raw    []byte
+	groups []store.GroupRef
 }
 
 // AppendJSON implements jsonenc.Appender.
 func (d *rawUserDoc) AppendJSON(b []byte) ([]byte, error) {
+	if out, ok, err := d.appendStored(b); ok {
+		return out, err
+	}
+	if err := json.Unmarshal(d.raw, &d.u.Attributes); err != nil {
+		return nil, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", d.u.ID, err)
+	}
+	return jsonenc.Append(b, d.h.renderUserOwned(d.r, d.u, d.groups))
+}
+
+// appendStored appends the document, copying raw's members; it reports
+// false, having appended nothing, when raw is not in the promised form.
+func (d *rawUserDoc) appendStored(b []byte) ([]byte, bool, error) {
 	var small [32]jsonenc.Member
 	stored, ok := jsonenc.Members(d.raw, small[:0])
 	if !ok {
-		if err := json.Unmarshal(d.raw, &d.u.Attributes); err != nil {
-			return nil, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", d.u.ID, err)
-		}
-		return jsonenc.Append(b, d.h.renderUserOwned(d.r, &d.u, nil))
+		return b, false, nil
 	}
 	start := len(b)
-	b, doc, err := d.h.appendUserRaw(b, d.r, &d.u, stored, nil)
+	b, doc, err := d.h.appendUserRaw(b, d.r, d.u, stored, d.groups)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	// appendUserRaw put the added values first: move the document down
 	// over them.
 	n := copy(b[start:], b[doc:])
-	return b[:start+n], nil
+	return b[:start+n], true, nil
 }
 
 // appendUserRaw appends the added members' values and then the document
-// writeUserRaw writes, which starts at b[doc:].
+// rawUserDoc encodes, which starts at b[doc:].
 func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, groups []store.GroupRef) (_ []byte, doc int, _ error) {
 	// The added members are encoded first, at the start of the buffer, in
 	// the order renderUserInto sets them (a later one replaces an earlier of

@@ -274,6 +274,10 @@ func (p projection) wants(name string) bool {
 	return true
 }
 
+// whole reports that the projection returns every attribute (no
+// attributes, no excludedAttributes).
+func (p projection) whole() bool { return p.include == nil && p.exclude == nil }
+
 // namesSub reports whether the projection names a sub-attribute of the
 // top-level core attribute name (members.display, say).
 func (p projection) namesSub(name string) bool {

@@ -2,12 +2,12 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/store"
 )
 
@@ -217,14 +217,11 @@ func (h *Handler) getUser(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	if g.hasRaw {
-		if h.writeUserRaw(w, r, u, g.raw, g.groups) {
-			return
+		d := &rawUserDoc{h: h, r: r, u: u, raw: g.raw, groups: g.groups}
+		if err := jsonenc.UseFunc(d.AppendJSON, func(b []byte) { writeBody(w, http.StatusOK, b) }); err != nil {
+			h.fail(w, r, err, "User", id)
 		}
-		// Not in the form the contract promises: decode them after all.
-		if err := json.Unmarshal(g.raw, &u.Attributes); err != nil {
-			h.fail(w, r, fmt.Errorf("scim: the store's encoded attributes of user %s: %w", id, err), "User", id)
-			return
-		}
+		return
 	}
 	writeJSON(w, http.StatusOK, g.proj.apply(h.renderUserOwned(r, u, g.groups)))
 }
@@ -244,7 +241,7 @@ type userGet struct {
 
 func (g *userGet) read(ctx context.Context, tx store.Reader) error {
 	var err error
-	if rr, ok := tx.(store.RawUserReader); ok && g.proj.include == nil && g.proj.exclude == nil {
+	if rr, ok := tx.(store.RawUserReader); ok && g.proj.whole() {
 		g.u, g.raw, err = rr.RawUser(ctx, g.id)
 		g.hasRaw = true
 	} else {
