@@ -38,8 +38,11 @@ func ReadAllUsers(ctx context.Context, s *Store, tenant string, fn func(store.Us
 	}
 	defer rows.Close()
 	for rows.Next() {
-		_, u, err := scanUser(rows)
+		_, u, doc, err := scanUserRaw(rows)
 		if err != nil {
+			return err
+		}
+		if err := decodeDoc(&u, doc); err != nil {
 			return err
 		}
 		fn(u)

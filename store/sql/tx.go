@@ -74,18 +74,25 @@ const groupColumns = "r.seq, r.id, r.doc, r.version, r.created, r.last_modified"
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanUser(sc scanner) (int64, store.User, error) {
-	seq, u, doc, err := scanUserRaw(sc)
-	if err != nil {
-		return 0, u, err
-	}
+// decodeDoc sets u's attributes from doc, the doc column.
+func decodeDoc(u *store.User, doc []byte) error {
 	if err := json.Unmarshal(doc, &u.Attributes); err != nil {
-		return 0, u, fmt.Errorf("decode user %s: %w", u.ID, err)
+		return fmt.Errorf("decode user %s: %w", u.ID, err)
 	}
-	return seq, u, nil
+	return nil
 }
 
-// scanUserRaw is scanUser with the attributes left encoded, as stored.
+// rawDoc is the doc column as RawUserReader hands it out: "null" (no
+// attributes) as nil.
+func rawDoc(doc []byte) []byte {
+	if string(doc) == "null" {
+		return nil
+	}
+	return doc
+}
+
+// scanUserRaw scans a row of userColumns, the attributes left encoded, as
+// stored.
 func scanUserRaw(sc scanner) (int64, store.User, []byte, error) {
 	var (
 		seq            int64
@@ -124,8 +131,8 @@ func (r *reader) oneUser(ctx context.Context, where string, args ...any) (store.
 	if err != nil {
 		return u, err
 	}
-	if err := json.Unmarshal(doc, &u.Attributes); err != nil {
-		return store.User{}, r.s.wrap("read user", fmt.Errorf("decode user %s: %w", u.ID, err))
+	if err := decodeDoc(&u, doc); err != nil {
+		return store.User{}, r.s.wrap("read user", err)
 	}
 	return u, nil
 }
@@ -149,10 +156,7 @@ func (r *reader) User(ctx context.Context, id string) (store.User, error) {
 // none), and the row is scanned into bytes of its own.
 func (r *reader) RawUser(ctx context.Context, id string) (store.User, []byte, error) {
 	u, doc, err := r.oneUserRaw(ctx, "r.id = ?", id)
-	if string(doc) == "null" {
-		doc = nil
-	}
-	return u, doc, err
+	return u, rawDoc(doc), err
 }
 
 // UserByUserName implements store.Reader.
@@ -208,8 +212,8 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 		return store.UserPage{}, err
 	}
 	for i := range page.Users {
-		if err := json.Unmarshal(docs[i], &page.Users[i].Attributes); err != nil {
-			return store.UserPage{}, r.s.wrap("list users", fmt.Errorf("decode user %s: %w", page.Users[i].ID, err))
+		if err := decodeDoc(&page.Users[i], docs[i]); err != nil {
+			return store.UserPage{}, r.s.wrap("list users", err)
 		}
 	}
 	return page, nil
@@ -222,9 +226,7 @@ func (r *reader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPag
 		return store.UserPage{}, nil, err
 	}
 	for i, doc := range docs {
-		if string(doc) == "null" {
-			docs[i] = nil
-		}
+		docs[i] = rawDoc(doc)
 	}
 	return page, docs, nil
 }
