@@ -12,7 +12,7 @@ import (
 // testMemberCounts checks store.MemberCounter, for adapters that have it.
 func testMemberCounts(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f, g := memberFixture(t, newStore)
-	skipWithout[store.MemberCounter](t, f, "store.MemberCounter")
+	skipWithout[store.MemberCounter](t, f)
 	counts := func(f *fixture, ids ...string) map[string]int {
 		t.Helper()
 		var out map[string]int

@@ -16,7 +16,7 @@ import (
 // the user is User's.
 func testRawUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore)
-	skipWithout[store.RawUserReader](t, f, "store.RawUserReader")
+	skipWithout[store.RawUserReader](t, f)
 	raw := func(r store.Reader, id string) (store.User, []byte, error) {
 		return r.(store.RawUserReader).RawUser(f.ctx, id)
 	}
@@ -120,7 +120,7 @@ func testRawUser(t *testing.T, newStore func(t *testing.T) store.Store) {
 // attributes as RawUser hands them out.
 func testRawUserList(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore)
-	skipWithout[store.RawUserLister](t, f, "store.RawUserLister")
+	skipWithout[store.RawUserLister](t, f)
 	var users []*store.User
 	for i := range 7 {
 		u := f.newUser(fmt.Sprintf("list%d", i), store.Attributes{

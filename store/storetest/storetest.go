@@ -52,6 +52,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -175,8 +176,8 @@ func (f *fixture) view(fn func(r store.Reader) error) {
 // newUser returns a user called name (its userName unless attrs sets one),
 // created at at(0).
 // skipWithout skips t unless the store's Readers implement the optional
-// power P, named name.
-func skipWithout[P any](t *testing.T, f *fixture, name string) {
+// power P.
+func skipWithout[P any](t *testing.T, f *fixture) {
 	t.Helper()
 	supported := false
 	f.view(func(r store.Reader) error {
@@ -184,7 +185,7 @@ func skipWithout[P any](t *testing.T, f *fixture, name string) {
 		return nil
 	})
 	if !supported {
-		t.Skip("the Reader does not implement " + name)
+		t.Skip("the Reader does not implement " + reflect.TypeFor[P]().String())
 	}
 }
 
