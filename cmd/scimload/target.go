@@ -288,6 +288,9 @@ func openSQL(ctx context.Context, driver, dsn string, dialect sqlstore.Dialect, 
 		db.SetMaxOpenConns(pool)
 		db.SetMaxIdleConns(pool)
 	}
+	if dialect == sqlstore.SQLite {
+		db.SetMaxIdleConns(16) // see sqlstore's package documentation
+	}
 	s, err := sqlstore.New(db, dialect)
 	if err != nil {
 		db.Close()

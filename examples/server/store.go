@@ -37,6 +37,11 @@ func openStore(ctx context.Context, dsn string) (store.Store, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("-db %s: %v", redact(dsn), err)
 	}
+	if dialect == sqlstore.SQLite {
+		// A new SQLite connection reads the schema and prepares its
+		// statements again: keep them (see sqlstore's documentation).
+		db.SetMaxIdleConns(16)
+	}
 	closeDB := func() { db.Close() }
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -11,6 +11,12 @@
 // with the drivers modernc.org/sqlite ("sqlite"), github.com/jackc/pgx/v5/stdlib
 // ("pgx") or github.com/go-sql-driver/mysql ("mysql").
 //
+// On SQLite, also keep idle connections for as many requests as run at
+// once, for example db.SetMaxIdleConns(16): database/sql keeps two by
+// default and closes the others, and each new connection opens the file,
+// reads the schema and prepares its statements again (provisioning with 8
+// clients ran about 10% slower with the default).
+//
 // # Migrations
 //
 // The schema lives in versioned SQL files embedded in the package and

@@ -80,6 +80,9 @@ const maxAttempts = 8
 //
 //	file:scim.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
 //
+// and keep idle connections for the requests that run at once
+// (db.SetMaxIdleConns(16)): see the package documentation.
+//
 // Each Update takes the database's write lock with its first statement, so
 // "_txlock=immediate" is not required (it does no harm either).
 // For MySQL, a DSN with parseTime is not required: the adapter stores
