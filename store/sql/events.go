@@ -44,12 +44,10 @@ func (t *storeTx) RecordEvents(ctx context.Context, events []store.Event) error 
 		}
 		docs[i] = string(raw)
 	}
-	if _, err := t.exec(ctx, "record events", "UPDATE scim_tenants SET event_seq = event_seq + ? WHERE name = ?", len(events), t.tenant); err != nil {
+	// The counters fn changed so far are written by the same statement.
+	last, err := t.writeCounts(ctx, "record events", int64(len(events)))
+	if err != nil {
 		return err
-	}
-	var last int64
-	if err := t.q.QueryRowContext(ctx, t.rebind("SELECT event_seq FROM scim_tenants WHERE name = ?"), t.tenant).Scan(&last); err != nil {
-		return t.s.wrap("record events", err)
 	}
 	first := last - int64(len(events)) + 1
 	for lo := 0; lo < len(events); lo += chunkSize {

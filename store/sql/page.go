@@ -85,14 +85,36 @@ func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
 // flushCounts writes the transaction's counter changes to the tenant's row,
 // which the transaction has locked.
 func (t *storeTx) flushCounts(ctx context.Context) error {
-	p := t.pending
-	if *p == (tenantCounts{}) {
+	if *t.pending == (tenantCounts{}) {
 		return nil
 	}
-	_, err := t.exec(ctx, "update counters",
-		"UPDATE scim_tenants SET user_count = user_count + ?, group_count = group_count + ?, user_deletes = user_deletes + ?, group_deletes = group_deletes + ?, managed_count = managed_count + ?, managed_changes = managed_changes + ? WHERE name = ?",
-		p.users, p.groups, p.userDeletes, p.groupDeletes, p.managed, p.managedChanges, t.tenant)
+	_, err := t.writeCounts(ctx, "update counters", 0)
 	return err
+}
+
+// writeCounts adds the transaction's counter changes not written yet to the
+// tenant's row, and events to its last event Seq. When events is positive
+// it returns the new last Seq (read by the same statement on SQLite and
+// PostgreSQL, by a second one on MySQL, which lacks RETURNING).
+func (t *storeTx) writeCounts(ctx context.Context, op string, events int64) (lastSeq int64, err error) {
+	p := t.pending
+	const update = "UPDATE scim_tenants SET user_count = user_count + ?, group_count = group_count + ?, user_deletes = user_deletes + ?, group_deletes = group_deletes + ?, managed_count = managed_count + ?, managed_changes = managed_changes + ?, event_seq = event_seq + ? WHERE name = ?"
+	args := []any{p.users, p.groups, p.userDeletes, p.groupDeletes, p.managed, p.managedChanges, events, t.tenant}
+	switch {
+	case events == 0:
+		_, err = t.exec(ctx, op, update, args...)
+	case t.s.dialect == MySQL:
+		if _, err = t.exec(ctx, op, update, args...); err == nil {
+			err = t.s.wrap(op, t.q.QueryRowContext(ctx, "SELECT event_seq FROM scim_tenants WHERE name = ?", t.tenant).Scan(&lastSeq))
+		}
+	default:
+		err = t.s.wrap(op, t.q.QueryRowContext(ctx, t.rebind(update+" RETURNING event_seq"), args...).Scan(&lastSeq))
+	}
+	if err != nil {
+		return 0, err
+	}
+	*p = tenantCounts{}
+	return lastSeq, nil
 }
 
 // page runs the count and the page query of a list and returns the seqs of

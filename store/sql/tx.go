@@ -420,22 +420,36 @@ func (t *storeTx) fdocArg(fdoc []byte) any { return string(fdoc) }
 // CreateUser implements store.Tx.
 func (t *storeTx) CreateUser(ctx context.Context, u *store.User) error {
 	userName := stringAttr(u.Attributes, "userName")
-	taken, err := t.exists(ctx, "create user", "SELECT 1 FROM scim_users WHERE tenant = ? AND (id = ? OR user_name_folded = ?)", t.tenant, u.ID, foldPtr(userName))
-	if err != nil {
-		return err
-	}
-	if taken {
-		return store.ErrConflict
+	// The unique indexes on (tenant, id) and (tenant, user_name_folded)
+	// refuse a taken id or userName. SQLite and PostgreSQL skip the row
+	// then (ON CONFLICT DO NOTHING, which leaves the transaction usable);
+	// MySQL's INSERT IGNORE would also swallow other errors, so MySQL
+	// looks first.
+	onConflict := " ON CONFLICT DO NOTHING"
+	if t.s.dialect == MySQL {
+		onConflict = ""
+		taken, err := t.exists(ctx, "create user", "SELECT 1 FROM scim_users WHERE tenant = ? AND (id = ? OR user_name_folded = ?)", t.tenant, u.ID, foldPtr(userName))
+		if err != nil {
+			return err
+		}
+		if taken {
+			return store.ErrConflict
+		}
 	}
 	doc, fdoc, err := encodeDoc(u.Attributes)
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, "create user",
-		"INSERT INTO scim_users (tenant, id, user_name, user_name_folded, external_id, role, managed, managed_by, linked, doc, fdoc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+	res, err := t.exec(ctx, "create user",
+		"INSERT INTO scim_users (tenant, id, user_name, user_name_folded, external_id, role, managed, managed_by, linked, doc, fdoc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"+onConflict,
 		t.tenant, u.ID, userName, foldPtr(userName), stringAttr(u.Attributes, "externalId"), u.Role, u.Managed, u.ManagedBy, u.Linked, doc, t.fdocArg(fdoc), nanos(u.Meta.Created), nanos(u.Meta.LastModified))
 	if err != nil {
 		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.s.wrap("create user", err)
+	} else if n == 0 {
+		return store.ErrConflict
 	}
 	if err := t.writeEmails(ctx, u.ID, u.Attributes, false); err != nil {
 		return err
