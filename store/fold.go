@@ -13,12 +13,26 @@ import (
 // the smallest rune of its Unicode simple-folding orbit, so that "SAM",
 // "sam" and "ſam" (long s), or "σ" and "ς", share one key.
 func Fold(s string) string {
+	upper := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+		c := s[i]
+		if c >= utf8.RuneSelf {
 			return strings.Map(foldRune, s)
 		}
+		upper = upper || 'A' <= c && c <= 'Z'
 	}
-	return s
+	if !upper {
+		return s
+	}
+	// ASCII only: every letter's orbit ("K", "k", Kelvin sign) folds to
+	// its lower case, other bytes to themselves.
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func foldRune(r rune) rune {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,44 +47,27 @@ func pathKey(p store.Path) string {
 }
 
 func keyPart(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '.' || c == '_' || c == '-' {
-			b.WriteByte(c)
+	i := 0
+	for i < len(s) && keyByte(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s[:i])
+	for ; i < len(s); i++ {
+		if c := s[i]; keyByte(c) {
+			b = append(b, c)
 		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
+			b = fmt.Appendf(b, "%%%02X", c)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
-func entryOf(v any) map[string]any {
-	e := map[string]any{}
-	if store.Present(v) {
-		e["p"] = 1
-	}
-	switch x := v.(type) {
-	case string:
-		e["s"] = x
-		e["f"] = fold(x)
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			e["t"] = timeKey(t)
-		}
-	case bool:
-		if x {
-			e["b"] = 1
-		} else {
-			e["b"] = 0
-		}
-	case time.Time:
-		e["t"] = timeKey(x)
-	default:
-		if n, ok := store.Number(v); ok {
-			e["n"] = n
-		}
-	}
-	return e
+// keyByte reports whether c stands for itself in a path key.
+func keyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '.' || c == '_' || c == '-'
 }
 
 // sortString encodes a sort key so that byte order of the encodings is the
@@ -134,12 +118,36 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 				continue
 			}
 			out = append(out, store.Path{URN: urn, Name: name})
-			subs := map[string]bool{}
+			// Each key of the value's map, or of its elements' maps, once:
+			// found by a scan among the first few, then in a set.
+			subsFrom := len(out)
+			var seen map[string]bool
 			collect := func(el any) {
-				if em, ok := el.(map[string]any); ok {
-					for k := range em {
-						subs[k] = true
+				em, ok := el.(map[string]any)
+				if !ok {
+					return
+				}
+			keys:
+				for k := range em {
+					if seen != nil {
+						if seen[k] {
+							continue
+						}
+						seen[k] = true
+					} else {
+						for _, p := range out[subsFrom:] {
+							if p.Sub == k {
+								continue keys
+							}
+						}
+						if len(out)-subsFrom == 8 {
+							seen = map[string]bool{k: true}
+							for _, p := range out[subsFrom:] {
+								seen[p.Sub] = true
+							}
+						}
 					}
+					out = append(out, store.Path{URN: urn, Name: name, Sub: k})
 				}
 			}
 			if list, ok := v.([]any); ok {
@@ -148,9 +156,6 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 				}
 			} else {
 				collect(v)
-			}
-			for sub := range subs {
-				out = append(out, store.Path{URN: urn, Name: name, Sub: sub})
 			}
 			if ext, ok := v.(map[string]any); ok && withURNs && urn == "" && strings.HasPrefix(strings.ToLower(name), "urn:") {
 				walk(name, ext)
@@ -161,60 +166,183 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 	return out
 }
 
-// valueIndex returns the "v" part of a filter document for attrs.
-func valueIndex(attrs map[string]any, withURNs bool) map[string]any {
-	v := map[string]any{}
-	for _, p := range paths(attrs, withURNs) {
-		vals := store.Lookup(attrs, p)
-		if len(vals) == 0 {
-			continue
-		}
-		entries := make([]any, len(vals))
-		for i, val := range vals {
-			entries[i] = entryOf(val)
-		}
-		v[pathKey(p)] = entries
-	}
-	return v
+// keyedPath is a path of a resource with its key in the filter document.
+type keyedPath struct {
+	p   store.Path
+	key string
 }
 
-// filterDoc builds the filter document of a resource with attributes attrs.
+// keyedPaths returns paths(attrs, withURNs) with their keys, in the order
+// of the keys, which is the order of a JSON object's keys as json.Marshal
+// writes them.
+func keyedPaths(attrs map[string]any, withURNs bool) []keyedPath {
+	ps := paths(attrs, withURNs)
+	out := make([]keyedPath, len(ps))
+	for i, p := range ps {
+		out[i] = keyedPath{p: p, key: pathKey(p)}
+	}
+	slices.SortFunc(out, func(a, b keyedPath) int { return strings.Compare(a.key, b.key) })
+	return out
+}
+
+// filterDoc builds the filter document of a resource with attributes
+// attrs. It writes the JSON directly, keys sorted as json.Marshal sorts
+// them: it runs in every create and update, on SQLite under the
+// database's write lock.
 func filterDoc(attrs map[string]any) ([]byte, error) {
-	doc := map[string]any{"v": valueIndex(attrs, true)}
-	order := map[string]any{}
-	elems := map[string]any{}
-	r := store.MapResolver(attrs)
-	for _, p := range paths(attrs, true) {
-		if k, ok := store.SortKey(r, p); ok {
-			order[pathKey(p)] = sortString(k)
-		}
-		if p.Sub != "" {
+	ps := keyedPaths(attrs, true)
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"e":{`...)
+	first := true
+	for _, kp := range ps {
+		if kp.p.Sub != "" {
 			continue
 		}
-		raw := attrs[p.Name]
-		if p.URN != "" {
-			raw = attrs[p.URN].(map[string]any)[p.Name]
+		raw := attrs[kp.p.Name]
+		if kp.p.URN != "" {
+			raw = attrs[kp.p.URN].(map[string]any)[kp.p.Name]
 		}
 		switch raw.(type) {
 		case []any, map[string]any:
 		default:
 			continue // value paths on a simple single value are not indexed
 		}
-		var list []any
-		for _, el := range store.Lookup(attrs, p) {
-			m, ok := el.(map[string]any)
-			if !ok {
-				m = map[string]any{"value": el}
-			}
-			list = append(list, map[string]any{"v": valueIndex(m, false)})
+		els := store.Lookup(attrs, kp.p)
+		if len(els) == 0 {
+			continue
 		}
-		if len(list) > 0 {
-			elems[pathKey(p)] = list
+		var err error
+		if b, err = appendArray(b, kp.key, first, els, appendElement); err != nil {
+			return nil, err
+		}
+		first = false
+	}
+	b = append(b, `},"o":{`...)
+	first = true
+	r := store.MapResolver(attrs)
+	for _, kp := range ps {
+		if k, ok := store.SortKey(r, kp.p); ok {
+			b, first = appendKey(b, kp.key, first), false
+			b = jsonenc.AppendString(b, sortString(k))
 		}
 	}
-	doc["o"] = order
-	doc["e"] = elems
-	return jsonenc.Marshal(doc)
+	b = append(b, `},"v":`...)
+	b, err := appendValueIndex(b, attrs, ps)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// appendKey appends an object's key, after a comma unless it is the first.
+func appendKey(b []byte, key string, first bool) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	b = jsonenc.AppendString(b, key)
+	return append(b, ':')
+}
+
+// appendArray appends key and an array of vals, each appended by enc.
+func appendArray(b []byte, key string, first bool, vals []any, enc func([]byte, any) ([]byte, error)) ([]byte, error) {
+	b = appendKey(b, key, first)
+	b = append(b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = enc(b, v); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// appendElement appends the index of one element of a multi-valued or
+// complex attribute; an element that is not an object is indexed as its
+// "value".
+func appendElement(b []byte, el any) ([]byte, error) {
+	m, ok := el.(map[string]any)
+	if !ok {
+		m = map[string]any{"value": el}
+	}
+	b = append(b, `{"v":`...)
+	b, err := appendValueIndex(b, m, keyedPaths(m, false))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// appendValueIndex appends the "v" part of a filter document for attrs,
+// whose paths are ps: for each path, the entries of its values.
+func appendValueIndex(b []byte, attrs map[string]any, ps []keyedPath) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for _, kp := range ps {
+		vals := store.Lookup(attrs, kp.p)
+		if len(vals) == 0 {
+			continue
+		}
+		var err error
+		if b, err = appendArray(b, kp.key, first, vals, appendEntry); err != nil {
+			return nil, err
+		}
+		first = false
+	}
+	return append(b, '}'), nil
+}
+
+// rfc3339 parses s as an RFC 3339 time. Strings that cannot be one are
+// turned down before time.Parse, which allocates its error.
+func rfc3339(s string) (time.Time, bool) {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// appendEntry appends the ENTRY of one value (see the top of this file),
+// its keys in the order b, f, n, p, s, t.
+func appendEntry(b []byte, v any) ([]byte, error) {
+	b = append(b, '{')
+	switch x := v.(type) {
+	case string:
+		b = append(b, `"f":`...)
+		b = jsonenc.AppendString(b, fold(x))
+		if x != "" {
+			b = append(b, `,"p":1`...)
+		}
+		b = append(b, `,"s":`...)
+		b = jsonenc.AppendString(b, x)
+		if t, ok := rfc3339(x); ok {
+			b = append(b, `,"t":`...)
+			b = jsonenc.AppendString(b, timeKey(t))
+		}
+	case bool:
+		if x {
+			b = append(b, `"b":1,"p":1`...)
+		} else {
+			b = append(b, `"b":0,"p":1`...)
+		}
+	case time.Time:
+		b = append(b, `"p":1,"t":`...)
+		b = jsonenc.AppendString(b, timeKey(x))
+	default:
+		if n, ok := store.Number(v); ok { // a number is present
+			b = append(b, `"n":`...)
+			var err error
+			if b, err = jsonenc.Append(b, n); err != nil {
+				return nil, err
+			}
+			b = append(b, `,"p":1`...)
+		} else if store.Present(v) {
+			b = append(b, `"p":1`...)
+		}
+	}
+	return append(b, '}'), nil
 }
 
 // emailRow is one element of a user's emails, as stored in scim_emails.
