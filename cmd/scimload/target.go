@@ -130,7 +130,7 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 			return nil, err
 		}
 		closers = append(closers, func() { os.RemoveAll(dir) })
-		dsn := "file:" + filepath.Join(dir, "load.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		dsn := "file:" + filepath.Join(dir, "load.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)"
 		s, closeDB, err := openSQL(ctx, "sqlite", dsn, sqlstore.SQLite, 0)
 		if err != nil {
 			cleanup()

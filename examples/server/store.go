@@ -92,7 +92,7 @@ func sqlSource(dsn string) (driver, conn string, dialect sqlstore.Dialect, err e
 		return "", "", 0, fmt.Errorf("-db %s: want memory, a SQLite file, postgres://… or mysql://…", redact(dsn))
 	}
 	path := strings.TrimPrefix(dsn, "file:")
-	return "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)", sqlstore.SQLite, nil
+	return "sqlite", "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)", sqlstore.SQLite, nil
 }
 
 // redact hides the password of a database URL.

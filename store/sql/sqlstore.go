@@ -78,7 +78,7 @@ const maxAttempts = 8
 // For SQLite, open the database with a busy timeout and, for concurrent
 // readers, in WAL mode; with modernc.org/sqlite:
 //
-//	file:scim.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
+//	file:scim.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=temp_store(MEMORY)
 //
 // and keep idle connections for the requests that run at once
 // (db.SetMaxIdleConns(16)): see the package documentation.
