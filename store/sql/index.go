@@ -129,6 +129,9 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 				}
 			keys:
 				for k := range em {
+					if k == "" {
+						continue // Sub "" is the attribute itself, listed above
+					}
 					if seen != nil {
 						if seen[k] {
 							continue

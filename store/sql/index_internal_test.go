@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -135,6 +136,7 @@ func filterDocCases() map[string]map[string]any {
 		"keys to escape": {
 			"x y": "1", "a/b": map[string]any{"c%d": "e", "f\"g": []any{"h"}}, `quote"d`: `v"\`,
 			"URN:Upper:Case": map[string]any{"n": "u"}, "urn:not:a:map": "s", "ünï": "ç",
+			"empty sub-attribute name": map[string]any{"": []any{}, "x": ""}, "": "empty name",
 			"html": "<script>&</script>", "control": "a\x01\tb\u2028",
 		},
 		"extension lists": {
@@ -296,4 +298,27 @@ func BenchmarkFilterDoc(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzFilterDoc compares the two encodings on resources decoded from JSON,
+// numbers as float64 and as json.Number.
+func FuzzFilterDoc(f *testing.F) {
+	for _, attrs := range filterDocCases() {
+		if raw, err := json.Marshal(attrs); err == nil {
+			f.Add(raw)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var plain map[string]any
+		if json.Unmarshal(raw, &plain) != nil {
+			return
+		}
+		checkFilterDoc(t, plain)
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var numbers map[string]any
+		if dec.Decode(&numbers) == nil {
+			checkFilterDoc(t, numbers)
+		}
+	})
 }
