@@ -13,26 +13,14 @@ import (
 // the smallest rune of its Unicode simple-folding orbit, so that "SAM",
 // "sam" and "ſam" (long s), or "σ" and "ς", share one key.
 func Fold(s string) string {
-	upper := false
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
+		if s[i] >= utf8.RuneSelf {
 			return strings.Map(foldRune, s)
 		}
-		upper = upper || 'A' <= c && c <= 'Z'
 	}
-	if !upper {
-		return s
-	}
-	// ASCII only: every letter's orbit ("K", "k", Kelvin sign) folds to
-	// its lower case, other bytes to themselves.
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
+	// ASCII only: every letter's orbit ("K", "k", Kelvin sign) folds to its
+	// lower case, and strings.ToLower returns s itself when it has none.
+	return strings.ToLower(s)
 }
 
 func foldRune(r rune) rune {

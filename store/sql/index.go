@@ -118,47 +118,26 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 				continue
 			}
 			out = append(out, store.Path{URN: urn, Name: name})
-			// Each key of the value's map, or of its elements' maps, once:
-			// found by a scan among the first few, then in a set.
+			// Each key of the value's map, or of its elements' maps, once
+			// (Sub "" would be the attribute itself, listed above).
 			subsFrom := len(out)
-			var seen map[string]bool
-			collect := func(el any) {
-				em, ok := el.(map[string]any)
-				if !ok {
-					return
-				}
-			keys:
-				for k := range em {
-					if k == "" {
-						continue // Sub "" is the attribute itself, listed above
-					}
-					if seen != nil {
-						if seen[k] {
-							continue
-						}
-						seen[k] = true
-					} else {
-						for _, p := range out[subsFrom:] {
-							if p.Sub == k {
-								continue keys
-							}
-						}
-						if len(out)-subsFrom == 8 {
-							seen = map[string]bool{k: true}
-							for _, p := range out[subsFrom:] {
-								seen[p.Sub] = true
-							}
+			els := []any{v}
+			if list, ok := v.([]any); ok {
+				els = list
+			}
+			for _, el := range els {
+				if em, ok := el.(map[string]any); ok {
+					for k := range em {
+						if k != "" {
+							out = append(out, store.Path{URN: urn, Name: name, Sub: k})
 						}
 					}
-					out = append(out, store.Path{URN: urn, Name: name, Sub: k})
 				}
 			}
-			if list, ok := v.([]any); ok {
-				for _, el := range list {
-					collect(el)
-				}
-			} else {
-				collect(v)
+			if subs := out[subsFrom:]; len(subs) > 1 {
+				slices.SortFunc(subs, func(a, b store.Path) int { return strings.Compare(a.Sub, b.Sub) })
+				subs = slices.CompactFunc(subs, func(a, b store.Path) bool { return a.Sub == b.Sub })
+				out = out[:subsFrom+len(subs)]
 			}
 			if ext, ok := v.(map[string]any); ok && withURNs && urn == "" && strings.HasPrefix(strings.ToLower(name), "urn:") {
 				walk(name, ext)
@@ -169,20 +148,22 @@ func paths(attrs map[string]any, withURNs bool) []store.Path {
 	return out
 }
 
-// keyedPath is a path of a resource with its key in the filter document.
+// keyedPath is a path of a resource with its key in the filter document
+// and its values (store.Lookup), looked up once for the document's parts.
 type keyedPath struct {
-	p   store.Path
-	key string
+	p    store.Path
+	key  string
+	vals []any
 }
 
-// keyedPaths returns paths(attrs, withURNs) with their keys, in the order
-// of the keys, which is the order of a JSON object's keys as json.Marshal
-// writes them.
+// keyedPaths returns paths(attrs, withURNs) with their keys and values, in
+// the order of the keys, which is the order of a JSON object's keys as
+// json.Marshal writes them.
 func keyedPaths(attrs map[string]any, withURNs bool) []keyedPath {
 	ps := paths(attrs, withURNs)
 	out := make([]keyedPath, len(ps))
 	for i, p := range ps {
-		out[i] = keyedPath{p: p, key: pathKey(p)}
+		out[i] = keyedPath{p: p, key: pathKey(p), vals: store.Lookup(attrs, p)}
 	}
 	slices.SortFunc(out, func(a, b keyedPath) int { return strings.Compare(a.key, b.key) })
 	return out
@@ -210,12 +191,11 @@ func filterDoc(attrs map[string]any) ([]byte, error) {
 		default:
 			continue // value paths on a simple single value are not indexed
 		}
-		els := store.Lookup(attrs, kp.p)
-		if len(els) == 0 {
+		if len(kp.vals) == 0 {
 			continue
 		}
 		var err error
-		if b, err = appendArray(b, kp.key, first, els, appendElement); err != nil {
+		if b, err = appendArray(b, kp.key, first, kp.vals, appendElement); err != nil {
 			return nil, err
 		}
 		first = false
@@ -230,7 +210,7 @@ func filterDoc(attrs map[string]any) ([]byte, error) {
 		}
 	}
 	b = append(b, `},"v":`...)
-	b, err := appendValueIndex(b, attrs, ps)
+	b, err := appendValueIndex(b, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -271,25 +251,24 @@ func appendElement(b []byte, el any) ([]byte, error) {
 		m = map[string]any{"value": el}
 	}
 	b = append(b, `{"v":`...)
-	b, err := appendValueIndex(b, m, keyedPaths(m, false))
+	b, err := appendValueIndex(b, keyedPaths(m, false))
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
 }
 
-// appendValueIndex appends the "v" part of a filter document for attrs,
-// whose paths are ps: for each path, the entries of its values.
-func appendValueIndex(b []byte, attrs map[string]any, ps []keyedPath) ([]byte, error) {
+// appendValueIndex appends the "v" part of a filter document of a
+// resource whose paths are ps: for each path, the entries of its values.
+func appendValueIndex(b []byte, ps []keyedPath) ([]byte, error) {
 	b = append(b, '{')
 	first := true
 	for _, kp := range ps {
-		vals := store.Lookup(attrs, kp.p)
-		if len(vals) == 0 {
+		if len(kp.vals) == 0 {
 			continue
 		}
 		var err error
-		if b, err = appendArray(b, kp.key, first, vals, appendEntry); err != nil {
+		if b, err = appendArray(b, kp.key, first, kp.vals, appendEntry); err != nil {
 			return nil, err
 		}
 		first = false
