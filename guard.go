@@ -15,10 +15,20 @@ import (
 // DeprovisionGuard protects a tenant from an identity provider's scoping
 // mistake (an unassigned group, a wrong filter) that would deactivate or
 // delete most of an org at once. When more than MaxShare of a tenant's
-// users have been deprovisioned within Window (and at least MinCount), every
-// further deactivation or deletion gets 503 — the IdP retries later — and a
-// DeprovisioningHeld event is raised, until the app confirms with
+// users (and at least MinCount) have been deprovisioned within Window,
+// every further deactivation or deletion gets 503 — the IdP retries later —
+// and a DeprovisioningHeld event is raised, until the app confirms with
 // Handler.ConfirmDeprovisioning. Other changes go on as usual.
+//
+// What counts: each user that leaves, once per window, whatever the path —
+// PATCH or PUT with active false, a POST that links an existing user with
+// active false, or DELETE (of an active or an inactive user: a user
+// deactivated and then deleted within the window counts once; deleting a
+// user that was deactivated before the window counts, since it removes
+// them from the app). The share is taken of the tenant's size when the
+// window's first deprovisioning happened (or of its size now, if it has
+// grown since), so that deletions do not shrink the base they are
+// measured against.
 //
 // The count is kept per Handler instance, in memory; it restarts empty.
 type DeprovisionGuard struct {
@@ -50,8 +60,18 @@ type guard struct {
 }
 
 type guardState struct {
-	times []time.Time // deprovisionings within the window, oldest first
-	held  bool
+	done []deprovisioning // within the window, oldest first
+	// base is the tenant's size when the window's first deprovisioning
+	// was checked: the share is measured against it.
+	base   int
+	held   bool
+	reason string // the detail of the hold
+}
+
+// deprovisioning is one user's departure, counted once per window.
+type deprovisioning struct {
+	at   time.Time
+	user string
 }
 
 func newGuard(cfg DeprovisionGuard) *guard {
@@ -74,15 +94,27 @@ func (g *guard) state(tenant string, now time.Time) *guardState {
 	}
 	cut := now.Add(-g.cfg.Window)
 	i := 0
-	for i < len(st.times) && st.times[i].Before(cut) {
+	for i < len(st.done) && st.done[i].at.Before(cut) {
 		i++
 	}
-	st.times = st.times[i:]
+	st.done = st.done[i:]
 	return st
 }
 
-// check decides whether one more deprovisioning of a tenant of total users
-// may go ahead. It returns the refusal to answer when it may not.
+// counted reports whether user's departure is already counted in the
+// window.
+func (st *guardState) counted(user string) bool {
+	for _, d := range st.done {
+		if d.user == user {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDeprovision decides whether deprovisioning u (a deactivation or a
+// deletion, named by what) may go ahead. It returns the refusal to answer
+// when it may not.
 func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.User, what string) error {
 	g := h.guard
 	if !g.on() {
@@ -96,25 +128,38 @@ func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.Us
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.state(tx.r.principal.Tenant, now)
-	allowed := max(g.cfg.MinCount, int(math.Floor(g.cfg.MaxShare*float64(page.Total))))
-	if !st.held && len(st.times)+1 <= allowed {
+	if st.counted(u.ID) {
+		// Deleting a user whose deactivation this window counted takes
+		// no one else away.
 		return nil
 	}
-	first := !st.held
-	st.held = true
-	detail := fmt.Sprintf("deprovisioning is on hold: %d of %d users were deactivated or deleted in the last %s; "+
-		"an administrator of the app must confirm before more are", len(st.times), page.Total, g.cfg.Window)
-	e := &Error{Status: http.StatusServiceUnavailable, Detail: detail}
-	if !first {
-		return e
+	if len(st.done) == 0 && !st.held {
+		st.base = page.Total
 	}
+	base := max(st.base, page.Total)
+	allowed := max(g.cfg.MinCount, int(math.Floor(g.cfg.MaxShare*float64(base))))
+	if !st.held && len(st.done)+1 <= allowed {
+		return nil
+	}
+	if st.held {
+		// Held until an administrator confirms, even once the window has
+		// moved past the deprovisionings that caused it.
+		return &Error{Status: http.StatusServiceUnavailable, Detail: st.reason}
+	}
+	st.held = true
+	detail := fmt.Sprintf("deprovisioning is on hold: %d users were deactivated or deleted in the last %s, "+
+		"which is the most allowed for a tenant of %d users (%g%%, at least %d); "+
+		"an administrator of the app must confirm before more users are deactivated or deleted",
+		len(st.done), g.cfg.Window, base, g.cfg.MaxShare*100, g.cfg.MinCount)
+	st.reason = detail
+	e := &Error{Status: http.StatusServiceUnavailable, Detail: detail}
 	c := *u
 	return &refusal{err: e, event: store.Event{Type: store.DeprovisioningHeld, UserID: u.ID, Before: &c,
 		Detail: detail + " (refused: " + what + ")"}}
 }
 
-// recordDeprovision counts a committed deprovisioning.
-func (h *Handler) recordDeprovision(tenant string) {
+// recordDeprovision counts a committed deprovisioning of user.
+func (h *Handler) recordDeprovision(tenant, user string) {
 	g := h.guard
 	if !g.on() {
 		return
@@ -123,7 +168,9 @@ func (h *Handler) recordDeprovision(tenant string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.state(tenant, now)
-	st.times = append(st.times, now)
+	if !st.counted(user) {
+		st.done = append(st.done, deprovisioning{at: now, user: user})
+	}
 }
 
 // DeprovisioningHeld reports whether the tenant's deprovisioning is on

@@ -227,8 +227,9 @@ func TestProtectedOwner(t *testing.T) {
 	if diff := cmp.Diff([]string{"user.protected_refused", "user.protected_refused"}, log.take()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	// Linking the owner keeps their role whatever the IdP sends.
-	r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"boss@acme.test","memberRole":"viewer"}`)
+	// Linking the owner may not demote them either; keeping the role links.
+	s.must(http.StatusForbidden, "POST", "/Users", `{"userName":"boss@acme.test","memberRole":"viewer"}`)
+	r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"boss@acme.test","memberRole":"default"}`)
 	if str(r.body, "memberRole") != "owner" {
 		t.Errorf("linked owner role %q", str(r.body, "memberRole"))
 	}

@@ -72,8 +72,10 @@ type Config struct {
 	// through SCIM when an IdP provisions the same userName or email (201
 	// with that user's id) instead of answering 409; a PUT or PATCH of such
 	// a user adopts it too. Never across tenants, never a user managed by
-	// another connection. Off by default: turning it on trusts the IdP's
-	// assertion of email ownership.
+	// another connection. Linking is an update like PUT: the role policy,
+	// the protection of protected roles and the deprovisioning guard apply
+	// to it. Off by default: turning it on trusts the IdP's assertion of
+	// email ownership.
 	LinkExisting bool
 
 	// HideUnmanaged keeps app users not managed through SCIM out of GET

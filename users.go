@@ -73,13 +73,15 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 		attrs["active"] = true
 	}
 	var u store.User
+	deactivated := false
 	err = h.update(r, func(ctx context.Context, tx *writeTx) error {
+		deactivated = false
 		existing, err := h.findExisting(ctx, tx, userName, attrs)
 		if err != nil {
 			return err
 		}
 		if existing != nil {
-			u, err = h.link(ctx, tx, existing, attrs)
+			u, deactivated, err = h.link(ctx, tx, existing, attrs)
 			return err
 		}
 		previous := ""
@@ -112,6 +114,9 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 	if err != nil {
 		h.fail(w, r, err, "User", "")
 		return
+	}
+	if deactivated {
+		h.recordDeprovision(r.principal.Tenant, u.ID)
 	}
 	doc := h.renderUser(r, &u, nil)
 	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
@@ -157,46 +162,22 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 }
 
 // link adopts an existing, unmanaged app user: the IdP's attributes
-// replace the user's, the role follows the policy (an existing role is kept
-// unless the IdP sends a grantable one), and the user becomes managed by the
-// request's connection.
-func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, attrs store.Attributes) (store.User, error) {
-	before := *existing
-	u := *existing
-	if h.cfg.IgnoreNameChanges {
-		keepNames(attrs, before.Attributes)
-	}
+// replace the user's and the user becomes managed by the request's
+// connection. It is an update like any other: the role policy, the
+// protection of the owner and the deprovisioning guard apply (a POST that
+// links an active user with "active":false deactivates them). It reports
+// whether the write deactivated the user.
+func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, attrs store.Attributes) (store.User, bool, error) {
 	if h.cfg.RefuseEmailChanges {
 		// The app owns email addresses: the IdP matched one of them, and
 		// the user keeps their userName and emails.
 		for _, k := range []string{"userName", "emails"} {
-			if v, ok := before.Attributes[k]; ok {
+			if v, ok := existing.Attributes[k]; ok {
 				attrs[k] = v
 			}
 		}
 	}
-	role, err := h.policy.resolve(attrs, &before, "")
-	if err != nil {
-		return u, err
-	}
-	if h.policy.protected(before.Role) && role != before.Role {
-		// Linking the owner must not demote them: the IdP's value is
-		// ignored, not refused, so that provisioning the owner works.
-		role = before.Role
-		h.policy.setRole(attrs, role)
-	}
-	u.Attributes, u.Role = attrs, role
-	u.Managed, u.ManagedBy, u.Linked = true, tx.r.principal.connection(), true
-	u.Meta.LastModified = h.cfg.Now().UTC()
-	if err := tx.UpdateUser(ctx, &u); err != nil {
-		if isConflict(err) {
-			name, _ := attrs["userName"].(string)
-			return u, taken(name)
-		}
-		return u, err
-	}
-	tx.userEvents(&before, &u, store.UserProvisioned)
-	return u, nil
+	return h.writeUser(ctx, tx, *existing, attrs)
 }
 
 // getUser answers GET /Users/{id}.
@@ -299,6 +280,14 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 		if err != nil || !res.Changed {
 			return nil, err
 		}
+		if _, had := current["active"]; had {
+			if _, has := res.Attrs["active"]; !has {
+				// Taking active away would leave a user that is neither
+				// active nor inactive; a deactivation says false.
+				return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
+					Detail: "active cannot be removed; replace it with false to deactivate the user"}
+			}
+		}
 		return res.Attrs, nil
 	})
 	if err != nil {
@@ -362,7 +351,6 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 		if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {
 			return err
 		}
-		before := u
 		attrs, err := change(u.Attributes)
 		if err != nil {
 			return err
@@ -371,50 +359,9 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 			if attrs == nil {
 				attrs = u.Attributes
 			}
-			if err := h.applyUserRules(&before, attrs); err != nil {
+			if u, deactivated, err = h.writeUser(ctx, tx, u, attrs); err != nil {
 				return err
 			}
-			current := &before
-			if h.policy.ResetOnReactivate && !before.Active() && (&store.User{Attributes: attrs}).Active() {
-				// A comeback: resolve the role as for a new user, ignoring
-				// the old role still carried in the document.
-				current = nil
-				h.policy.dropRole(attrs, before.Role)
-			}
-			role, err := h.policy.resolve(attrs, current, before.Role)
-			if err != nil {
-				return err
-			}
-			deactivated = before.Active() && !(&store.User{Attributes: attrs}).Active()
-			if h.policy.protected(before.Role) {
-				switch {
-				case deactivated:
-					return refuse(&before, "deactivated")
-				case role != before.Role:
-					return refuse(&before, "given another role")
-				}
-			}
-			if deactivated {
-				if err := h.checkDeprovision(ctx, tx, &before, "deactivate"); err != nil {
-					return err
-				}
-			}
-			userName, err := userNameOf(attrs)
-			if err != nil {
-				return err
-			}
-			u.Attributes, u.Role = attrs, role
-			if !u.Managed {
-				u.Managed, u.ManagedBy, u.Linked = true, r.principal.connection(), true
-			}
-			u.Meta.LastModified = h.cfg.Now().UTC()
-			if err := tx.UpdateUser(ctx, &u); err != nil {
-				if isConflict(err) {
-					return taken(userName)
-				}
-				return err
-			}
-			tx.userEvents(&before, &u, store.UserProvisioned)
 		}
 		if withGroups {
 			groups, err = tx.GroupsOf(ctx, id)
@@ -422,9 +369,72 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 		return err
 	})
 	if err == nil && deactivated {
-		h.recordDeprovision(r.principal.Tenant)
+		h.recordDeprovision(r.principal.Tenant, id)
 	}
 	return u, groups, err
+}
+
+// writeUser writes attrs as the new attributes of before, an existing user,
+// under the rules every update follows, whether it comes from PUT, PATCH or
+// a POST that links: an absent active keeps the current value; the app's
+// profile rules; the role policy; a protected user is never deactivated or
+// given another role (403 and an event); a deactivation passes the
+// deprovisioning guard. An unmanaged user becomes managed by the request's
+// connection. It returns the user as written and whether the write
+// deactivated it.
+func (h *Handler) writeUser(ctx context.Context, tx *writeTx, before store.User, attrs store.Attributes) (store.User, bool, error) {
+	if _, ok := attrs["active"]; !ok {
+		// A document without active (a PUT that leaves it out, a PATCH
+		// that removes it) keeps the user's state: "active eq true" and
+		// the protections below must see what the user really is.
+		attrs["active"] = before.Active()
+	}
+	if err := h.applyUserRules(&before, attrs); err != nil {
+		return before, false, err
+	}
+	current := &before
+	if h.policy.ResetOnReactivate && !before.Active() && (&store.User{Attributes: attrs}).Active() {
+		// A comeback: resolve the role as for a new user, ignoring the old
+		// role still carried in the document.
+		current = nil
+		h.policy.dropRole(attrs, before.Role)
+	}
+	role, err := h.policy.resolve(attrs, current, before.Role)
+	if err != nil {
+		return before, false, err
+	}
+	deactivated := before.Active() && !(&store.User{Attributes: attrs}).Active()
+	if h.policy.protected(before.Role) {
+		switch {
+		case deactivated:
+			return before, false, refuse(&before, "deactivated")
+		case role != before.Role:
+			return before, false, refuse(&before, "given another role")
+		}
+	}
+	if deactivated {
+		if err := h.checkDeprovision(ctx, tx, &before, "deactivate"); err != nil {
+			return before, false, err
+		}
+	}
+	userName, err := userNameOf(attrs)
+	if err != nil {
+		return before, false, err
+	}
+	u := before
+	u.Attributes, u.Role = attrs, role
+	if !u.Managed {
+		u.Managed, u.ManagedBy, u.Linked = true, tx.r.principal.connection(), true
+	}
+	u.Meta.LastModified = h.cfg.Now().UTC()
+	if err := tx.UpdateUser(ctx, &u); err != nil {
+		if isConflict(err) {
+			return before, false, taken(userName)
+		}
+		return before, false, err
+	}
+	tx.userEvents(&before, &u, store.UserProvisioned)
+	return u, deactivated, nil
 }
 
 // applyUserRules applies the app's profile rules to an update of before:
@@ -479,7 +489,6 @@ func sameFolded(a, b []string) bool {
 // deleteUser answers DELETE /Users/{id}: the user is deprovisioned and
 // leaves every team.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
-	wasActive := false
 	err := h.update(r, func(ctx context.Context, tx *writeTx) error {
 		u, err := tx.User(ctx, id)
 		if err != nil {
@@ -500,11 +509,11 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 		if err := h.writable(r, &u); err != nil {
 			return err
 		}
-		if wasActive = u.Active(); wasActive {
-			// Deleting an inactive user was counted when it was deactivated.
-			if err := h.checkDeprovision(ctx, tx, &u, "delete"); err != nil {
-				return err
-			}
+		// Every deletion passes the guard, an inactive user's too: a user
+		// deactivated and then deleted within the guard's window counts
+		// once.
+		if err := h.checkDeprovision(ctx, tx, &u, "delete"); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
@@ -521,9 +530,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 		h.fail(w, r, err, "User", id)
 		return
 	}
-	if wasActive {
-		h.recordDeprovision(r.principal.Tenant)
-	}
+	h.recordDeprovision(r.principal.Tenant, id)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -261,8 +261,9 @@ func TestProfileEppo(t *testing.T) {
 		t.Errorf("org role after leaving Eppo Admin: %v", got)
 	}
 	// The owner cannot be removed; the owner is not importable either, but
-	// provisioning it links it without demoting it.
-	owner := s.create("owner@acme.test", `"eppoMemberRole":"viewer"`)
+	// provisioning it links it, and refuses to demote it.
+	s.req(http.StatusForbidden, "POST", "/Users", s.user("owner@acme.test", `"eppoMemberRole":"viewer"`))
+	owner := s.create("owner@acme.test", `"eppoMemberRole":"default"`)
 	if owner["eppoMemberRole"] != "owner" {
 		t.Errorf("linked owner role %v", owner["eppoMemberRole"])
 	}
