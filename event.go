@@ -127,9 +127,9 @@ func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) 
 		return nil
 	})
 	if err != nil {
-		h.log.Error("scim: could not record a refusal event", "tenant", r.principal.Tenant, "err", err)
+		h.log.ErrorContext(r.Context(), "scim: could not record a refusal event", "tenant", r.principal.Tenant, "err", err)
 	}
-	h.log.Warn("scim: refused a change", "event", string(e.Type), "tenant", r.principal.Tenant,
+	h.log.WarnContext(r.Context(), "scim: refused a change", "event", string(e.Type), "tenant", r.principal.Tenant,
 		"user", e.UserID, "detail", e.Detail)
 	return out
 }
@@ -144,7 +144,7 @@ func (h *Handler) deliver(ctx context.Context, events []store.Event) {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					h.log.Error("scim: OnEvent panicked", "type", string(e.Type), "panic", fmt.Sprint(v),
+					h.log.ErrorContext(ctx, "scim: OnEvent panicked", "type", string(e.Type), "panic", fmt.Sprint(v),
 						"stack", string(debug.Stack()))
 				}
 			}()

@@ -87,7 +87,7 @@ func (tx *writeTx) changeMembers(ctx context.Context, groupID string, kind membe
 	if len(skipped) > 0 {
 		tx.emit(store.Event{Type: store.MembersSkipped, GroupID: groupID, Members: skipped,
 			Detail: "not provisioned users of this organization"})
-		h.log.Warn("scim: skipped group members that are not provisioned users", "tenant", tx.r.principal.Tenant,
+		h.log.WarnContext(tx.r.Context(), "scim: skipped group members that are not provisioned users", "tenant", tx.r.principal.Tenant,
 			"group", groupID, "skipped", limitList(skipped, 20), "count", len(skipped))
 	}
 	return nil

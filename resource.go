@@ -475,7 +475,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 func (h *Handler) fail(w http.ResponseWriter, r *request, err error, kind, id string) {
 	e, internal := toSCIM(err, kind, id)
 	if internal {
-		h.log.Error("scim: request failed", "method", r.Method, "path", r.URL.Path,
+		h.log.ErrorContext(r.Context(), "scim: request failed", "method", r.Method, "path", r.URL.Path,
 			"tenant", r.principal.Tenant, "err", err)
 	}
 	writeError(w, e)

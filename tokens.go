@@ -272,7 +272,7 @@ func (t *Tokens) touch(ctx context.Context, tok Token, now time.Time) {
 		return
 	}
 	if err := t.ts.TouchToken(ctx, tok.Tenant, tok.ID, now.UTC()); err != nil {
-		t.log.Warn("scim: cannot record token use", "tenant", tok.Tenant, "token", tok.ID, "err", err)
+		t.log.WarnContext(ctx, "scim: cannot record token use", "tenant", tok.Tenant, "token", tok.ID, "err", err)
 	}
 }
 
