@@ -62,18 +62,30 @@ var lastSQLitePath string
 
 func openSQLite(t *testing.T) *sqlstore.Store {
 	t.Helper()
+	return migrated(t, sqliteDB(t), sqlstore.SQLite)
+}
+
+// sqliteDB opens a new SQLite file, not migrated.
+func sqliteDB(t *testing.T) *sql.DB {
+	t.Helper()
 	lastSQLitePath = filepath.Join(t.TempDir(), "scim.db")
 	db, err := sql.Open("sqlite", sqliteDSN(lastSQLitePath))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return migrated(t, db, sqlstore.SQLite)
+	return db
 }
 
 // openPostgres gives each test its own schema in the database named by
 // SCIM_TEST_POSTGRES_DSN, dropped when the test ends.
 func openPostgres(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	return migrated(t, postgresDB(t), sqlstore.Postgres)
+}
+
+// postgresDB opens a new, empty schema on PostgreSQL, not migrated.
+func postgresDB(t *testing.T) *sql.DB {
 	t.Helper()
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
@@ -101,12 +113,18 @@ func openPostgres(t *testing.T) *sqlstore.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return migrated(t, db, sqlstore.Postgres)
+	return db
 }
 
 // openMySQL gives each test its own database on the server named by
 // SCIM_TEST_MYSQL_DSN, dropped when the test ends.
 func openMySQL(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	return migrated(t, mysqlDB(t), sqlstore.MySQL)
+}
+
+// mysqlDB opens a new, empty database on MySQL, not migrated.
+func mysqlDB(t *testing.T) *sql.DB {
 	t.Helper()
 	dsn := os.Getenv("SCIM_TEST_MYSQL_DSN")
 	if dsn == "" {
@@ -132,7 +150,7 @@ func openMySQL(t *testing.T) *sqlstore.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return migrated(t, db, sqlstore.MySQL)
+	return db
 }
 
 func sqlstoreMigrations() fs.FS { return sqlstore.Migrations() }

@@ -29,6 +29,12 @@
 // lock so that several processes may call it at once. All tables are
 // prefixed scim_ so that they can share a database with the application.
 //
+// Until the database has this version's tables, every method returns an
+// error wrapping ErrNotMigrated and store.ErrUnavailable (a handler
+// answers 503, and logs that Migrate must run); the check runs until it
+// first succeeds, then costs nothing. New refuses a dialect that the
+// database's driver is known not to speak.
+//
 // # Tables
 //
 // scim_users and scim_groups keep each resource's attributes as a JSON

@@ -77,6 +77,9 @@ func (t *storeTx) RecordEvents(ctx context.Context, events []store.Event) error 
 // of the same tenant was. Numbers in the events' attributes come back as
 // float64.
 func (s *Store) Events(ctx context.Context, tenant string, after int64, limit int) ([]store.Event, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	if limit <= 0 {
 		return nil, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimkit/scim/store"
@@ -63,6 +64,9 @@ type Store struct {
 
 	cursors cursorCache // see page.go
 	stmts   stmtCache   // SQLite only, see stmtcache.go
+
+	latest   int         // the newest migration's version
+	schemaOK atomic.Bool // ready has found the schema current (ready.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -73,7 +77,9 @@ const maxAttempts = 8
 
 // New returns a Store on db, which must be a database of the given dialect.
 // New does not touch the database: call Migrate to create or upgrade the
-// tables.
+// tables. It refuses a dialect that db's driver is known not to speak (a
+// PostgreSQL DSN opened with sqlstore.MySQL, say). Until Migrate has run,
+// the Store's methods return an error wrapping ErrNotMigrated.
 //
 // For SQLite, open the database with a busy timeout and, for concurrent
 // readers, in WAL mode; with modernc.org/sqlite:
@@ -94,7 +100,14 @@ func New(db *sql.DB, dialect Dialect) (*Store, error) {
 	if !dialect.valid() {
 		return nil, fmt.Errorf("sqlstore: unknown dialect %v", dialect)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	if err := checkDriver(db.Driver(), dialect); err != nil {
+		return nil, err
+	}
+	ms, err := loadMigrations(dialect)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, dialect: dialect, latest: ms[len(ms)-1].version}, nil
 }
 
 // Dialect returns the dialect the Store was created with.
@@ -103,6 +116,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // View runs fn in a read-only transaction, which gives fn a consistent
 // snapshot on PostgreSQL and MySQL and in SQLite's WAL mode.
 func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	opts := &sql.TxOptions{ReadOnly: true}
 	if s.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -135,6 +151,9 @@ func (s *Store) View(ctx context.Context, tenant string, fn func(store.Reader) e
 // goroutine than Update's caller; a panic in it is raised again in the
 // caller's.
 func (s *Store) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	if s.dialect == SQLite {
 		return s.updateQueued(ctx, tenant, fn)
 	}

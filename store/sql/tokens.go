@@ -18,6 +18,9 @@ const tokenColumns = "tenant, id, connection_name, name, prefix, digest, created
 // key (tenant, id) and the unique index on digest catch duplicates, which
 // come back as store.ErrConflict.
 func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	r := s.tokenReader()
 	_, err := r.q.ExecContext(ctx, r.rebind("INSERT INTO scim_tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		t.Tenant, t.ID, t.Connection, t.Name, t.Prefix, t.Digest,
@@ -30,6 +33,9 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 // TokenByDigest implements store.TokenStore with one index hit.
 func (s *Store) TokenByDigest(ctx context.Context, digest string) (store.Token, error) {
+	if err := s.ready(ctx); err != nil {
+		return store.Token{}, err
+	}
 	r := s.tokenReader()
 	t, err := scanToken(r.q.QueryRowContext(ctx, r.rebind("SELECT "+tokenColumns+" FROM scim_tokens WHERE digest = ?"), digest))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -40,6 +46,9 @@ func (s *Store) TokenByDigest(ctx context.Context, digest string) (store.Token, 
 
 // Tokens implements store.TokenStore.
 func (s *Store) Tokens(ctx context.Context, tenant string) ([]store.Token, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	r := s.tokenReader()
 	rows, err := r.query(ctx, "list tokens", "SELECT "+tokenColumns+" FROM scim_tokens WHERE tenant = ? ORDER BY created DESC, id DESC", tenant)
 	if err != nil {
@@ -59,6 +68,9 @@ func (s *Store) Tokens(ctx context.Context, tenant string) ([]store.Token, error
 
 // RevokeToken implements store.TokenStore.
 func (s *Store) RevokeToken(ctx context.Context, tenant, id string, at time.Time) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	r := s.tokenReader()
 	n := at.UnixNano()
 	if _, err := r.exec(ctx, "revoke token", "UPDATE scim_tokens SET revoked = ? WHERE tenant = ? AND id = ? AND (revoked IS NULL OR revoked > ?)", n, tenant, id, n); err != nil {
@@ -76,6 +88,9 @@ func (s *Store) RevokeToken(ctx context.Context, tenant, id string, at time.Time
 
 // TouchToken implements store.TokenStore.
 func (s *Store) TouchToken(ctx context.Context, tenant, id string, at time.Time) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	r := s.tokenReader()
 	n := at.UnixNano()
 	_, err := r.exec(ctx, "touch token", "UPDATE scim_tokens SET last_used = ? WHERE tenant = ? AND id = ? AND (last_used IS NULL OR last_used < ?)", n, tenant, id, n)
