@@ -366,13 +366,13 @@ func (g GroupRole) validate() error {
 	hasRole := strings.Count(g.Pattern, "{role}")
 	switch {
 	case g.Pattern == "":
-		return fmt.Errorf("scim: GroupRole.Pattern is empty")
+		return invalid("GroupRole.Pattern is empty")
 	case hasRole > 1 || strings.Count(g.Pattern, "{project}") > 1 || strings.Count(g.Pattern, "{team}") > 1:
-		return fmt.Errorf("scim: GroupRole.Pattern %q repeats a placeholder", g.Pattern)
+		return invalid("GroupRole.Pattern %q repeats a placeholder", g.Pattern)
 	case (hasRole == 1) == (g.Role != ""):
-		return fmt.Errorf("scim: GroupRole %q needs exactly one of a {role} placeholder and Role", g.Pattern)
+		return invalid("GroupRole %q needs exactly one of a {role} placeholder and Role", g.Pattern)
 	case strings.Contains(g.Pattern, "{team}") && !strings.Contains(g.Pattern, "{project}"):
-		return fmt.Errorf("scim: GroupRole.Pattern %q has {team} without {project}", g.Pattern)
+		return invalid("GroupRole.Pattern %q has {team} without {project}", g.Pattern)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -44,10 +43,10 @@ type DeprovisionGuard struct {
 
 func (g DeprovisionGuard) validate() error {
 	if g.MaxShare < 0 || g.MaxShare > 1 || math.IsNaN(g.MaxShare) {
-		return fmt.Errorf("scim: DeprovisionGuard.MaxShare %v is not between 0 and 1", g.MaxShare)
+		return invalid("DeprovisionGuard.MaxShare %v is not between 0 and 1", g.MaxShare)
 	}
 	if g.MinCount < 0 || g.Window < 0 {
-		return errors.New("scim: DeprovisionGuard.MinCount and Window must not be negative")
+		return invalid("DeprovisionGuard.MinCount and Window must not be negative")
 	}
 	return nil
 }

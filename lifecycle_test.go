@@ -2,11 +2,13 @@ package scim_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -388,12 +390,78 @@ func TestPolicyValidation(t *testing.T) {
 		"dotted attribute":         {Attribute: "name.role", Values: []string{"a"}, Default: "a"},
 		"group role without role":  {Attribute: "role", Values: []string{"a"}, Default: "a", GroupRoles: []scim.GroupRole{{Pattern: "G-{project}"}}},
 	} {
-		if _, err := scim.NewHandler(memory.New(), p, scim.Config{Authenticator: tokensFor()}); err == nil {
-			t.Errorf("%s: NewHandler accepted %+v", name, p)
+		if _, err := scim.NewHandler(memory.New(), p, scim.Config{Authenticator: tokensFor()}); !errors.Is(err, scim.ErrInvalidConfig) {
+			t.Errorf("%s: NewHandler(%+v) = %v, want ErrInvalidConfig", name, p, err)
 		}
 	}
-	if _, err := scim.NewHandler(memory.New(), demoPolicy, scim.Config{}); err == nil {
-		t.Errorf("NewHandler accepted a Config without Authenticator")
+	if _, err := scim.NewHandler(memory.New(), demoPolicy, scim.Config{}); !errors.Is(err, scim.ErrInvalidConfig) {
+		t.Errorf("NewHandler without Authenticator: %v, want ErrInvalidConfig", err)
+	}
+}
+
+// TestConfigRefusesMistakes: every setting that cannot work is refused by
+// NewHandler with an error that matches ErrInvalidConfig and names the
+// field; the settings next to them are accepted.
+func TestConfigRefusesMistakes(t *testing.T) {
+	role := func(attr, urn string) scim.RolePolicy {
+		p := demoPolicy
+		p.Attribute, p.ExtensionURN = attr, urn
+		return p
+	}
+	tests := []struct {
+		name   string
+		policy scim.RolePolicy
+		cfg    scim.Config
+		field  string // "" when the configuration is valid
+	}{
+		{"role attribute emails", role("emails", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute active", role("active", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute userName, other case", role("USERNAME", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute id", role("id", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute externalId", role("externalId", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute groups", role("groups", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute of the enterprise extension", role("department", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"role attribute manager", role("manager", ""), scim.Config{}, "RolePolicy.Attribute"},
+		{"extension URN of the enterprise extension", role("memberRole", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"), scim.Config{}, "RolePolicy.ExtensionURN"},
+		{"extension URN of the core schema", role("memberRole", "urn:ietf:params:scim:schemas:core:2.0:User"), scim.Config{}, "RolePolicy.ExtensionURN"},
+		{"role attribute roles", role("roles", ""), scim.Config{}, ""},
+		{"the app's own attribute", role("seatRole", "urn:example:app:2.0:User"), scim.Config{}, ""},
+		{"relative BaseURL", demoPolicy, scim.Config{BaseURL: "/scim/v2"}, "Config.BaseURL"},
+		{"BaseURL without host", demoPolicy, scim.Config{BaseURL: "https:///scim/v2"}, "Config.BaseURL"},
+		{"BaseURL of another scheme", demoPolicy, scim.Config{BaseURL: "ftp://app.example.com/scim/v2"}, "Config.BaseURL"},
+		{"BaseURL with a query", demoPolicy, scim.Config{BaseURL: "https://app.example.com/scim/v2?x=1"}, "Config.BaseURL"},
+		{"absolute BaseURL", demoPolicy, scim.Config{BaseURL: "https://app.example.com/scim/v2/"}, ""},
+		{"negative page size", demoPolicy, scim.Config{MaxPageSize: -5}, "Config.MaxPageSize"},
+		{"negative MaxOperations", demoPolicy, scim.Config{Limits: scim.Limits{MaxOperations: -2}}, "Limits.MaxOperations"},
+		{"negative MaxMembers", demoPolicy, scim.Config{Limits: scim.Limits{MaxMembers: -100}}, "Limits.MaxMembers"},
+		{"negative MaxFilterLength", demoPolicy, scim.Config{Limits: scim.Limits{MaxFilterLength: -2}}, "Limits.MaxFilterLength"},
+		{"negative MaxFilterDepth", demoPolicy, scim.Config{Limits: scim.Limits{MaxFilterDepth: -3}}, "Limits.MaxFilterDepth"},
+		{"negative MaxConcurrent", demoPolicy, scim.Config{Limits: scim.Limits{MaxConcurrent: -2}}, "Limits.MaxConcurrent"},
+		{"negative Burst", demoPolicy, scim.Config{Limits: scim.Limits{Burst: -2}}, "Limits.Burst"},
+		{"negative RequestsPerSecond", demoPolicy, scim.Config{Limits: scim.Limits{RequestsPerSecond: -0.5}}, "Limits.RequestsPerSecond"},
+		{"negative Timeout", demoPolicy, scim.Config{Limits: scim.Limits{Timeout: -time.Second}}, "Limits.Timeout"},
+		{"every limit off", demoPolicy, scim.Config{Limits: scim.Limits{MaxOperations: -1, MaxMembers: -1, MaxFilterLength: -1,
+			MaxFilterDepth: -1, MaxConcurrent: -1, Burst: -1, RequestsPerSecond: -1, Timeout: -1}}, ""},
+		{"guard share above 1", demoPolicy, scim.Config{DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 1.5}}, "DeprovisionGuard.MaxShare"},
+		{"negative guard window", demoPolicy, scim.Config{DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, Window: -time.Hour}}, "DeprovisionGuard"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Authenticator = tokensFor()
+			_, err := scim.NewHandler(memory.New(), tc.policy, tc.cfg)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("NewHandler refused a valid configuration: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, scim.ErrInvalidConfig) {
+				t.Fatalf("NewHandler: %v, want an error matching ErrInvalidConfig", err)
+			}
+			if !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("error %q does not name %s", err, tc.field)
+			}
+		})
 	}
 }
 

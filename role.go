@@ -114,27 +114,27 @@ func (p RolePolicy) validate() error {
 	if !p.enabled() {
 		if p.ExtensionURN != "" || len(p.Values) > 0 || p.Default != "" || p.Keep != "" ||
 			len(p.Protected) > 0 || len(p.GroupRoles) > 0 || p.Ceiling != "" {
-			return fmt.Errorf("scim: RolePolicy.Attribute is required when other RolePolicy fields are set")
+			return invalid("RolePolicy.Attribute is required when other RolePolicy fields are set")
 		}
 		return nil
 	}
 	if strings.ContainsAny(p.Attribute, ":.[] ") {
-		return fmt.Errorf("scim: RolePolicy.Attribute %q must be a plain attribute name", p.Attribute)
+		return invalid("RolePolicy.Attribute %q must be a plain attribute name", p.Attribute)
 	}
 	if p.ExtensionURN != "" && !strings.HasPrefix(p.ExtensionURN, "urn:") {
-		return fmt.Errorf("scim: RolePolicy.ExtensionURN %q must be a URN", p.ExtensionURN)
+		return invalid("RolePolicy.ExtensionURN %q must be a URN", p.ExtensionURN)
 	}
 	if len(p.Values) == 0 {
-		return fmt.Errorf("scim: RolePolicy.Values is empty")
+		return invalid("RolePolicy.Values is empty")
 	}
 	if p.rank(p.Default) < 0 {
-		return fmt.Errorf("scim: RolePolicy.Default %q is not one of Values", p.Default)
+		return invalid("RolePolicy.Default %q is not one of Values", p.Default)
 	}
 	if p.Ceiling != "" && p.rank(p.Ceiling) < 0 {
-		return fmt.Errorf("scim: RolePolicy.Ceiling %q is not one of Values", p.Ceiling)
+		return invalid("RolePolicy.Ceiling %q is not one of Values", p.Ceiling)
 	}
 	if p.Ceiling != "" && p.rank(p.Default) > p.rank(p.Ceiling) {
-		return fmt.Errorf("scim: RolePolicy.Default %q is above Ceiling %q", p.Default, p.Ceiling)
+		return invalid("RolePolicy.Default %q is above Ceiling %q", p.Default, p.Ceiling)
 	}
 	for _, g := range p.GroupRoles {
 		if err := g.validate(); err != nil {

@@ -154,16 +154,25 @@ type Handler struct {
 // by cfg. It reports an error for an invalid policy or configuration.
 func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error) {
 	if st == nil {
-		return nil, errors.New("scim: store is nil")
+		return nil, invalid("store is nil")
 	}
 	if cfg.Authenticator == nil {
-		return nil, errors.New("scim: Config.Authenticator is required (use NewTokenSet or your own)")
+		return nil, invalid("Config.Authenticator is required (use NewTokenSet or your own)")
 	}
 	if err := policy.validate(); err != nil {
 		return nil, err
 	}
+	if err := policy.checkRoleAttribute(); err != nil {
+		return nil, err
+	}
+	if err := checkBaseURL(cfg.BaseURL); err != nil {
+		return nil, err
+	}
+	if err := cfg.Limits.validate(); err != nil {
+		return nil, err
+	}
 	if cfg.MaxPageSize < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, errors.New("scim: Config.MaxPageSize and MaxBodyBytes must not be negative")
+		return nil, invalid("Config.MaxPageSize and MaxBodyBytes must not be negative")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
