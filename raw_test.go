@@ -71,7 +71,7 @@ func TestGetUserFromEncodedAttributes(t *testing.T) {
 		"roles":                   {Attribute: "roles", Values: []string{"viewer", "admin"}, Default: "viewer"},
 		"roles and extension": {Attribute: "roles", Values: []string{"viewer", "admin"}, Default: "viewer",
 			ExtensionURN: demoPolicy.ExtensionURN},
-		"attribute only": {Attribute: "userType", Values: []string{"Employee", "Contractor"}, Default: "Employee"},
+		"attribute only": {Attribute: "seatType", Values: []string{"Employee", "Contractor"}, Default: "Employee"},
 		// The role sorts before "managed" in the extension, and needs escaping.
 		"attribute before managed": {Attribute: "accessLevel", Values: []string{"R&D <all>", "basic"}, Default: "R&D <all>",
 			ExtensionURN: demoPolicy.ExtensionURN},

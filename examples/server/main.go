@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	db := fs.String("db", defaultDB, "storage: a SQLite file, memory, postgres://… or mysql://…")
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
 	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
+	limits := fs.String("limits", "on", "per-tenant rate and concurrency limits: on, or off (for load tests; every other limit stays)")
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
 	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
 	var tokens, existing multiFlag
@@ -104,6 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	if err := setLimits(new(scim.Limits), *limits); err != nil {
+		return err
+	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	auth := scim.NewTokenSet()
@@ -122,11 +126,11 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		auth.Add(tenant, token)
 		tenants[tenant] = true
 	}
-	if len(tenants) == 0 {
-		token := newToken()
-		auth.Add(defaultTenant, token)
+	// Without a token on the command line, the demo makes one for tenant
+	// default (below, once the store is open).
+	generate := len(tenants) == 0
+	if generate {
 		tenants[defaultTenant] = true
-		fmt.Fprintf(stdout, "SCIM token for tenant %q: %s\n", defaultTenant, token)
 	}
 
 	st, closeStore, err := openStore(ctx, *db)
@@ -152,6 +156,11 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	if err != nil {
 		return err
 	}
+	if generate {
+		if err := demoToken(ctx, stdout, stored, auth, *db); err != nil {
+			return err
+		}
+	}
 	var authn scim.Authenticator = &seedOnFirstUse{
 		Authenticator: scim.Authenticators(auth, stored),
 		seed: func(ctx context.Context, tenant string) error {
@@ -171,6 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		},
 	}
 	prof.config(&cfg)
+	setLimits(&cfg.Limits, *limits) // checked above
 	h, err := scim.NewHandler(st, prof.policy, cfg)
 	if err != nil {
 		return err
@@ -273,4 +283,19 @@ func newID() string {
 		panic(err)
 	}
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// setLimits applies -limits: "on" keeps the library's per-tenant limits;
+// "off" lifts the rate and concurrency limits, which load tools exceed
+// driving one tenant far harder than an IdP does. Every other limit (body
+// size, operations, members, filters, the request timeout) stays.
+func setLimits(l *scim.Limits, mode string) error {
+	switch mode {
+	case "on":
+	case "off":
+		l.MaxConcurrent, l.RequestsPerSecond = -1, -1
+	default:
+		return fmt.Errorf("invalid -limits %q: want on or off", mode)
+	}
+	return nil
 }

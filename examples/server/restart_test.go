@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,5 +110,49 @@ func TestDemoStopsOnADatabaseItCannotUse(t *testing.T) {
 	}
 	if strings.Contains(stdout, "serving") {
 		t.Errorf("announced serving:\n%s", stdout)
+	}
+}
+
+// TestDemoTokenSurvivesRestarts: without -token, the first start on a
+// SQLite file stores a token and prints it; after a restart (and another)
+// the same token still works, the start says so and how to get a new one,
+// and no new token is printed. With -db memory each start prints a new
+// token.
+func TestDemoTokenSurvivesRestarts(t *testing.T) {
+	t.Parallel()
+	generated := regexp.MustCompile(`(?m)^SCIM token for tenant "default": (scim_\S+)$`)
+	cfg := demoConfig{dir: t.TempDir(), args: []string{"-owner", "boss@example.com"}}
+	d := startDemo(t, cfg)
+	m := generated.FindStringSubmatch(d.stdout.String())
+	if m == nil {
+		t.Fatalf("the first start printed no scim_ token:\n%s", d.stdout)
+	}
+	token := m[1]
+	d.call(t, "GET", "/Users", token, "").want(t, http.StatusOK)
+	if code := d.stop(t, syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, d.stderr)
+	}
+	for restart := 1; restart <= 2; restart++ {
+		d = startDemo(t, cfg)
+		l := decode[listResponse[scimUser]](t, d.call(t, "GET", "/Users", token, "").want(t, http.StatusOK))
+		if l.TotalResults != 1 || l.Resources[0].UserName != "boss@example.com" {
+			t.Errorf("restart %d: the first token's tenant has %+v", restart, l.Resources)
+		}
+		out := d.stdout.String()
+		if generated.MatchString(out) {
+			t.Errorf("restart %d printed a new token:\n%s", restart, out)
+		}
+		if !strings.Contains(out, "still work") || !strings.Contains(out, "token create -tenant default") {
+			t.Errorf("restart %d does not say the token still works and how to get a new one:\n%s", restart, out)
+		}
+		d.stop(t, syscall.SIGTERM)
+	}
+	mem := startDemo(t, demoConfig{args: []string{"-db", "memory"}})
+	first := generated.FindStringSubmatch(mem.stdout.String())
+	mem.stop(t, syscall.SIGTERM)
+	mem = startDemo(t, demoConfig{args: []string{"-db", "memory"}})
+	second := generated.FindStringSubmatch(mem.stdout.String())
+	if first == nil || second == nil || first[1] == second[1] {
+		t.Errorf("-db memory: tokens %v and %v, want a new one per start", first, second)
 	}
 }

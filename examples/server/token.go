@@ -228,3 +228,44 @@ func (s *seedOnFirstUse) Authenticate(ctx context.Context, token string) (scim.P
 	}
 	return p, nil
 }
+
+// demoTokenName labels the token the demo stores on its first start.
+const demoTokenName = "demo (made on the first start)"
+
+// demoToken gives tenant default a token when none was given. With -db
+// memory a new one each start is fine. With a file or server database the
+// first start stores a scim_… token and prints it; every later start finds
+// it, keeps accepting it (an IdP configured with it yesterday still works
+// today) and says how to get a new one: only its digest is stored, so it
+// cannot be printed again.
+func demoToken(ctx context.Context, stdout io.Writer, stored *scim.Tokens, auth *scim.TokenSet, db string) error {
+	if db == "memory" {
+		token := newToken()
+		auth.Add(defaultTenant, token)
+		fmt.Fprintf(stdout, "SCIM token for tenant %q: %s\n", defaultTenant, token)
+		return nil
+	}
+	list, err := stored.List(ctx, defaultTenant)
+	if err != nil {
+		return fmt.Errorf("read stored tokens: %w", err)
+	}
+	now := time.Now()
+	active := 0
+	for _, tok := range list {
+		if tok.Active(now) {
+			active++
+		}
+	}
+	if active > 0 {
+		fmt.Fprintf(stdout, "SCIM tokens for tenant %q: %d stored in %s still work (the token printed on the first start among them).\n"+
+			"For a new one: go run ./examples/server -db %s token create -tenant %s\n", defaultTenant, active, redact(db), redact(db), defaultTenant)
+		return nil
+	}
+	secret, _, err := stored.Create(ctx, defaultTenant, demoTokenName, time.Time{})
+	if err != nil {
+		return fmt.Errorf("store a token: %w", err)
+	}
+	fmt.Fprintf(stdout, "SCIM token for tenant %q: %s\n", defaultTenant, secret)
+	fmt.Fprintf(stdout, "It is stored in %s (as a digest) and keeps working after a restart.\n", redact(db))
+	return nil
+}

@@ -5,6 +5,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store/memory"
 )
 
 // secretLine is the line of "token create" that holds the secret alone.
@@ -158,5 +163,32 @@ func TestDemoTokenCommandErrors(t *testing.T) {
 				t.Errorf("exit %d, last line %q; want non-zero and server: …%s…", code, last, tc.reason)
 			}
 		})
+	}
+}
+
+// TestSetLimits: -limits off lifts exactly the per-tenant rate and
+// concurrency limits; the handler accepts the result.
+func TestSetLimits(t *testing.T) {
+	tests := []struct {
+		mode string
+		want scim.Limits
+	}{
+		{"on", scim.Limits{}},
+		{"off", scim.Limits{MaxConcurrent: -1, RequestsPerSecond: -1}},
+	}
+	for _, tc := range tests {
+		var got scim.Limits
+		if err := setLimits(&got, tc.mode); err != nil {
+			t.Fatalf("setLimits(%q): %v", tc.mode, err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("-limits %s (-want +got):\n%s", tc.mode, diff)
+		}
+		if _, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{Authenticator: scim.NewTokenSet(), Limits: got}); err != nil {
+			t.Errorf("-limits %s: NewHandler: %v", tc.mode, err)
+		}
+	}
+	if err := setLimits(new(scim.Limits), "maybe"); err == nil {
+		t.Errorf("setLimits accepted maybe")
 	}
 }
