@@ -80,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
 	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
+	maxConns := fs.Int("max-conns", demoLimits.MaxConns, "open connections served at once; more wait to be accepted (0: no limit)")
 	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
 	var tokens, existing multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
@@ -201,7 +202,8 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		mux.Handle("/admin/", page)
 		logger.Info("admin page", "url", "http://"+ln.Addr().String()+"/admin/")
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(mux, demoLimits)
+	ln = limitListener(ln, *maxConns)
 	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
 
 	errc := make(chan error, 1)
