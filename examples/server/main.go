@@ -76,11 +76,16 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
+func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", defaultDB, "storage: a SQLite file, memory, postgres://… or mysql://…")
+	defer func() {
+		if err != nil {
+			err = hidePassword(err, *db)
+		}
+	}()
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
 	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
@@ -111,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: hidePasswordAttr(*db)}))
 	auth := scim.NewTokenSet()
 	tenants := map[string]bool{}
 	if env := os.Getenv("SCIM_TOKEN"); env != "" {
@@ -212,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	srv := newHTTPServer(mux, demoLimits)
 	ln = limitListener(ln, *maxConns)
-	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
+	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), redact(*db))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
