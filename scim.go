@@ -283,7 +283,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, errInternal)
 			}
 		}
-		h.journal.record(req, sw, time.Since(start))
+		h.journal.record(req, sw, time.Since(start), h.summaryType(req))
 		h.logRequest(r, req, sw.status(), time.Since(start))
 	}()
 
