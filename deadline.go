@@ -2,6 +2,8 @@ package scim
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,3 +106,37 @@ func (c *lazyDeadline) Value(key any) any {
 }
 
 func (c *lazyDeadline) String() string { return "scim.lazyDeadline" }
+
+// readBodyFirst reads the request's body (readBody) before the handler
+// takes one of the tenant's concurrency slots, so that a client trickling
+// its body holds none. Reading ends at the request's deadline: the
+// connection's read deadline is set to it when the ResponseWriter supports
+// it (http.ResponseController; net/http's does); otherwise the server's
+// own ReadTimeout bounds the read. A body still arriving at the deadline
+// gets 408.
+func readBodyFirst(w http.ResponseWriter, r *request) *Error {
+	if d, ok := r.Context().Deadline(); ok {
+		_ = http.NewResponseController(w).SetReadDeadline(d)
+	}
+	if _, err := readBody(r); err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "could not read request body"}
+		}
+		// What is left of the body must not be read as the next request,
+		// nor waited for: close the connection after the answer.
+		w.Header().Set("Connection", "close")
+		return e
+	}
+	return nil
+}
+
+// closeUnread marks the connection to be closed after a response written
+// without reading the request's body (a refused token): net/http would
+// otherwise read what is left of the body before answering, as long as the
+// client takes to send it.
+func closeUnread(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scimkit/scim/internal/schema"
 )
 
 // JournalEntry is one request as the audit journal keeps it: enough for an
@@ -25,8 +28,12 @@ type JournalEntry struct {
 	// Client is the identity provider recognised from the User-Agent.
 	Client  string
 	TokenID string
-	// Summary says what the request asked, without values: "replace
-	// active", "add members (3)", "attributes: emails, name, userName".
+	// Summary says what the request asked, built only from what carries
+	// no value: operation names, the schema's attribute names, filter
+	// operators and counts ("replace active", "add members (3)",
+	// "remove members[value eq …]", "attributes: emails, name, userName,
+	// 1 unknown"). A key, path or operation the schema does not define
+	// is counted or shown as unknown-path / unknown-op, never copied.
 	Summary string
 	// Error is the SCIM error detail of a failed request.
 	Error string
@@ -49,15 +56,16 @@ func newJournal(size int) *journal {
 	return &journal{size: size, tenants: map[string]*ring{}}
 }
 
-// record adds a finished request of an authenticated tenant.
-func (j *journal) record(r *request, sw *statusWriter, latency time.Duration) {
+// record adds a finished request of an authenticated tenant; rt is the
+// resource type its body is about (Handler.summaryType).
+func (j *journal) record(r *request, sw *statusWriter, latency time.Duration, rt *schema.ResourceType) {
 	if j.size <= 0 || r.principal.Tenant == "" {
 		return
 	}
 	e := JournalEntry{
 		Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Status: sw.status(), Latency: latency,
 		Client: r.client, TokenID: r.principal.TokenID,
-		Summary: summarize(r.Method, r.body),
+		Summary: summarize(rt, r.Method, r.body),
 	}
 	if e.Status >= 400 {
 		e.Error = sw.detail
@@ -95,10 +103,16 @@ func (h *Handler) Journal(tenant string) []JournalEntry {
 	return out
 }
 
-// summarize describes a request body without its values. It runs on every
-// request, so it skims the body (json.Valid, then bracket matching) rather
-// than decoding it.
-func summarize(method string, body []byte) string {
+// summarize describes a request body from what is known to carry no
+// value: the names of PATCH operations (add, replace, remove), the names of
+// rt's attributes in their schema spelling, filter operators, and counts.
+// Anything else — a key, a path or an operator that is not one of those,
+// a filter's values — is left out or counted, never copied, so that no
+// value reaches the summary in any form (quoted, unquoted, malformed).
+// rt is the resource type the request is about, nil when none. It runs on
+// every request, so it skims the body (json.Valid, then bracket matching)
+// rather than decoding it.
+func summarize(rt *schema.ResourceType, method string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
@@ -110,7 +124,7 @@ func summarize(method string, body []byte) string {
 		return "malformed body"
 	}
 	if method != "PATCH" {
-		return "attributes: " + strings.Join(attributeNames(keys), ", ")
+		return "attributes: " + strings.Join(attributeNames(rt, keys), ", ")
 	}
 	var ops [][]byte
 	for i, k := range keys {
@@ -139,22 +153,141 @@ func summarize(method string, body []byte) string {
 				value = opVals[i]
 			}
 		}
-		target := redactPath(path)
-		if target == "" {
-			if names, _, ok := jsonFields(value); ok {
-				target = "{" + strings.Join(attributeNames(names), ", ") + "}"
-			}
-		}
-		if list, ok := jsonElems(value); ok && len(list) > 0 {
-			target += fmt.Sprintf(" (%d)", len(list))
-		}
-		parts = append(parts, strings.ToLower(op)+" "+target)
+		parts = append(parts, describeOp(rt, op, path, value))
 	}
 	if len(parts) > 10 {
 		parts = append(parts[:10], fmt.Sprintf("… %d more", len(parts)-10))
 	}
 	return strings.Join(parts, "; ")
 }
+
+// describeOp describes one PATCH operation: "replace emails[type eq
+// …].value", "add members (3)", "replace {active, name.givenName}".
+func describeOp(rt *schema.ResourceType, op, path string, value []byte) string {
+	target := describePath(rt, path)
+	if path == "" {
+		if names, _, ok := jsonFields(value); ok {
+			target = "{" + strings.Join(attributeNames(rt, names), ", ") + "}"
+		}
+	}
+	if list, ok := jsonElems(value); ok && len(list) > 0 {
+		target += " (" + strconv.Itoa(len(list)) + ")"
+	}
+	return opName(op) + " " + target
+}
+
+// opName is a PATCH operation's name as the summary shows it.
+func opName(op string) string {
+	switch {
+	case op == "":
+		return ""
+	case strings.EqualFold(op, "add"), strings.EqualFold(op, "replace"), strings.EqualFold(op, "remove"):
+		return strings.ToLower(op)
+	}
+	return "unknown-op"
+}
+
+// describePath describes a PATCH path by its attributes and filter
+// operators: emails[type eq "work"].value → emails[type eq …].value. A
+// path that names no attribute of rt is "unknown-path".
+func describePath(rt *schema.ResourceType, p string) string {
+	if p == "" {
+		return ""
+	}
+	const unknown = "unknown-path"
+	attr, filter, sub := p, "", ""
+	if i := strings.IndexByte(p, '['); i >= 0 {
+		j := strings.LastIndexByte(p, ']')
+		if j < i {
+			return unknown
+		}
+		attr, filter = p[:i], p[i+1:j]
+		if rest := p[j+1:]; rest != "" {
+			var ok bool
+			if sub, ok = strings.CutPrefix(rest, "."); !ok || sub == "" {
+				return unknown
+			}
+		}
+	}
+	if rt == nil {
+		return unknown
+	}
+	r, err := rt.Resolve(attr)
+	if err != nil {
+		return unknown
+	}
+	if attr == p {
+		return r.Path.String()
+	}
+	if r.Sub != nil {
+		return unknown // a filter applies to a multi-valued attribute, not to a sub-attribute
+	}
+	s := r.Path.String() + "[" + describeFilter(r.Attr, filter) + "]"
+	if sub != "" {
+		sa := r.Attr.Sub(sub)
+		if sa == nil {
+			return unknown
+		}
+		s += "." + sa.Name
+	}
+	return s
+}
+
+// describeFilter describes a value filter by the sub-attributes of a it
+// names and its operators; every value, and every word that is none of
+// those, is "…".
+func describeFilter(a *schema.Attr, f string) string {
+	var out []string
+	valueNext := false
+	for i := 0; i < len(f); {
+		c := f[i]
+		switch {
+		case c == ' ' || c == '\t':
+			i++
+			continue
+		case c == '(' || c == ')':
+			out = append(out, string(c))
+			i++
+			continue
+		case c == '"':
+			for i++; i < len(f) && f[i] != '"'; i++ {
+				if f[i] == '\\' {
+					i++
+				}
+			}
+			i++
+			out = append(out, "…")
+			valueNext = false
+			continue
+		}
+		j := i
+		for j < len(f) && !strings.ContainsRune(" \t()\"", rune(f[j])) {
+			j++
+		}
+		word := f[i:j]
+		i = j
+		switch lower := strings.ToLower(word); {
+		case valueNext:
+			out = append(out, "…")
+			valueNext = false
+		case lower == "and" || lower == "or" || lower == "not" || lower == "pr":
+			out = append(out, lower)
+		case filterOps[lower]:
+			out = append(out, lower)
+			valueNext = true
+		default:
+			if s := a.Sub(word); s != nil {
+				out = append(out, s.Name)
+			} else {
+				out = append(out, "…")
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// filterOps are the comparison operators of a filter (RFC 7644 §3.4.2.2).
+var filterOps = map[string]bool{"eq": true, "ne": true, "co": true, "sw": true, "ew": true, "gt": true, "ge": true, "lt": true, "le": true}
 
 // jsonFields returns the keys of the JSON object b, which must be valid
 // JSON, and the raw value of each; ok is false when b is not an object.
@@ -264,33 +397,22 @@ func skipValue(b []byte, i int) int {
 	return i
 }
 
-// redactPath drops the values compared in a path's filter:
-// members[value eq "x"] → members[value eq …].
-func redactPath(p string) string {
-	var b strings.Builder
-	inQuote := false
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c == '"' && !inQuote:
-			inQuote = true
-			b.WriteString("…")
-		case c == '"' && inQuote:
-			inQuote = false
-		case c == '\\' && inQuote:
-			i++
-		case !inQuote:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-func attributeNames(keys []string) []string {
+// attributeNames returns the names of rt's attributes among keys, in
+// their schema spelling and sorted, and how many other keys there were
+// ("3 unknown"): a key rt does not define may be anything, a value too.
+// schemas and password are left out.
+func attributeNames(rt *schema.ResourceType, keys []string) []string {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys))) // a duplicate key counts once
 	names := make([]string, 0, len(keys))
+	unknown := 0
 	for _, k := range keys {
-		if !strings.EqualFold(k, "schemas") && !strings.EqualFold(k, "password") {
-			names = append(names, k)
+		if strings.EqualFold(k, "schemas") || strings.EqualFold(k, "password") {
+			continue
+		}
+		if name := attributeName(rt, k); name != "" {
+			names = append(names, name)
+		} else {
+			unknown++
 		}
 	}
 	sort.Strings(names)
@@ -298,5 +420,40 @@ func attributeNames(keys []string) []string {
 	if len(names) > 20 {
 		names = append(names[:20], "…")
 	}
+	if unknown > 0 {
+		names = append(names, strconv.Itoa(unknown)+" unknown")
+	}
 	return names
+}
+
+// attributeName returns the schema's name of the attribute, or extension
+// schema, that key names ("username" → userName, "name.givenName", an
+// enterprise URN path), or "" when it names none of rt's.
+func attributeName(rt *schema.ResourceType, key string) string {
+	if rt == nil {
+		return ""
+	}
+	if urn, ok := rt.IsSchemaURN(key); ok {
+		return urn
+	}
+	if r, err := rt.Resolve(key); err == nil {
+		return r.Path.String()
+	}
+	return ""
+}
+
+// summaryType is the resource type a request's body is about, for its
+// summary: nil when it has no body or is about neither Users nor Groups.
+func (h *Handler) summaryType(r *request) *schema.ResourceType {
+	if len(r.body) == 0 {
+		return nil
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	switch {
+	case strings.EqualFold(first, "Users"):
+		return h.users
+	case strings.EqualFold(first, "Groups"):
+		return h.groups
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -486,6 +487,9 @@ func readBody(r *request) ([]byte, error) {
 	if r.bodyR == nil {
 		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
 	}
+	if r.bodyRead {
+		return r.body, nil
+	}
 	b, err := io.ReadAll(r.bodyR)
 	r.body = b
 	if err != nil {
@@ -494,8 +498,12 @@ func readBody(r *request) ([]byte, error) {
 			return nil, &Error{Status: http.StatusRequestEntityTooLarge,
 				Detail: "request body exceeds " + strconv.FormatInt(mbe.Limit, 10) + " bytes"}
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &Error{Status: http.StatusRequestTimeout, Detail: "the request body did not arrive within the request's time limit"}
+		}
 		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "could not read request body"}
 	}
+	r.bodyRead = true
 	return b, nil
 }
 

@@ -248,6 +248,7 @@ type request struct {
 	principal Principal
 	base      string // absolute URL of the handler's root, no trailing slash
 	body      []byte // the body as read, for the journal's summary
+	bodyRead  bool   // body holds the whole body (readBodyFirst)
 	client    string // clientName of the User-Agent
 }
 
@@ -291,39 +292,48 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeError(sw, errInternal)
 			}
 		}
-		h.journal.record(req, sw, time.Since(start))
+		h.journal.record(req, sw, time.Since(start), h.summaryType(req))
 		h.logRequest(r, req, sw.status(), time.Since(start))
 	}()
 
 	token, ok := bearerToken(r)
 	if !ok {
+		closeUnread(sw, r)
 		h.unauthorized(sw, "missing bearer token")
 		return
 	}
 	p, err := h.cfg.Authenticator.Authenticate(r.Context(), token)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
+		closeUnread(sw, r)
 		h.unauthorized(sw, "invalid bearer token")
 		return
 	case err != nil:
 		h.log.ErrorContext(r.Context(), "scim: authenticator failed", "err", err)
+		closeUnread(sw, r)
 		writeError(sw, &Error{Status: http.StatusServiceUnavailable, Detail: "authentication temporarily unavailable; retry later"})
 		return
 	}
 	req.principal = p
 	req.base = h.baseURL(r)
+	if t := h.cfg.Limits.Timeout; t > 0 {
+		req.ctx = x.deadline.init(r.Context(), start.Add(t))
+		defer x.deadline.stop()
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		req.bodyR = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
+		// Read the body before taking a concurrency slot, within the
+		// deadline: a client trickling its body holds no slot.
+		if e := readBodyFirst(w, req); e != nil {
+			writeError(sw, e)
+			return
+		}
+	}
 	release := h.admit(sw, p.Tenant)
 	if release == nil {
 		return
 	}
 	defer release()
-	if t := h.cfg.Limits.Timeout; t > 0 {
-		req.ctx = x.deadline.init(r.Context(), time.Now().Add(t))
-		defer x.deadline.stop()
-	}
-	if r.Body != nil && r.Body != http.NoBody {
-		req.bodyR = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
-	}
 	h.route(sw, req)
 }
 

@@ -3,6 +3,7 @@ package scim_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/store"
 	"github.com/scimkit/scim/store/memory"
+	sqlstore "github.com/scimkit/scim/store/sql"
 )
 
 func TestRateLimit(t *testing.T) {
@@ -225,6 +227,44 @@ func TestHygiene(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"status":401`) {
 		t.Errorf("the 401 was not logged:\n%s", logs)
+	}
+
+	// A database that cannot be reached fails every request: what the
+	// handler logs of the driver's errors never carries the DSN's password.
+	for _, db := range []struct{ name, driver, dsn string }{
+		{"postgres URL", "pgx", "postgres://u:S3cretDbPass@127.0.0.1:1/db?connect_timeout=2"},
+		{"postgres key=value", "pgx", "host=127.0.0.1 port=1 user=u password=S3cretDbPass dbname=db connect_timeout=2"},
+		{"mysql", "mysql", "u:S3cretDbPass@tcp(127.0.0.1:1)/db?timeout=2s"},
+	} {
+		t.Run(db.name+" unreachable", func(t *testing.T) {
+			sqlDB, err := sql.Open(db.driver, db.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sqlDB.Close() })
+			dialect := sqlstore.Postgres
+			if db.driver == "mysql" {
+				dialect = sqlstore.MySQL
+			}
+			st, err := sqlstore.New(sqlDB, dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			var mu sync.Mutex
+			logger := slog.New(slog.NewJSONHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			s := newTestServerWith(t, st, scim.Config{Logger: logger})
+			for _, r := range []response{s.do("GET", "/Users", ""), s.do("POST", "/Users", `{"userName":"db@x.com"}`)} {
+				if r.status < 500 || strings.Contains(r.raw, "S3cretDbPass") {
+					t.Errorf("answer with the database down: %d %s", r.status, r.raw)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if logs := buf.String(); strings.Contains(logs, "S3cretDbPass") || !strings.Contains(logs, "127.0.0.1:1") {
+				t.Errorf("logs carry the database password, or not the error:\n%s", logs)
+			}
+		})
 	}
 }
 

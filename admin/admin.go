@@ -3,6 +3,7 @@ package admin
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/scimkit/scim"
 	"github.com/scimkit/scim/store"
@@ -40,8 +43,9 @@ var _ TokenManager = (*scim.Tokens)(nil)
 // Config holds the settings of a Handler. Tenant and BaseURL are required.
 type Config struct {
 	// Tenant returns the tenant the admin making r may manage, from the
-	// app's own session; ok false answers 403 Forbidden. Required. The
-	// Handler trusts it entirely: see the package documentation.
+	// app's own session; ok false answers 403 Forbidden. Required. It is
+	// the security boundary: the Handler trusts it entirely and opens
+	// any tenant it returns (see the package documentation).
 	Tenant func(r *http.Request) (tenant string, ok bool)
 
 	// BaseURL is the SCIM endpoint's absolute URL as an identity provider
@@ -70,6 +74,14 @@ type Config struct {
 
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+
+	// CSRFKey keys the HMAC-SHA-256 that binds each form's CSRF token to
+	// the session (the tenant, the Actor and a random cookie). Optional:
+	// by default a random key per Handler, so that a page loaded before a
+	// restart, or served by another instance, has to be reloaded before
+	// its forms work. Give every instance the same secret key of at least
+	// 32 random bytes to avoid that.
+	CSRFKey []byte
 }
 
 // Handler serves the admin page. It is safe for concurrent use.
@@ -82,6 +94,8 @@ type Handler struct {
 	pages  map[string]*template.Template
 	static http.Handler
 	cop    *http.CrossOriginProtection
+	// csrfKey is Config.CSRFKey or a random key.
+	csrfKey []byte
 
 	outboxes sync.Map // tenant → *outbox
 }
@@ -109,6 +123,8 @@ func New(h *scim.Handler, st store.Store, tokens TokenManager, cfg Config) (*Han
 		return nil, errors.New("admin: Config.BaseURL is required (the SCIM endpoint's absolute URL)")
 	case cfg.PageSize < 0:
 		return nil, errors.New("admin: Config.PageSize must not be negative")
+	case cfg.CSRFKey != nil && len(cfg.CSRFKey) < 32:
+		return nil, errors.New("admin: Config.CSRFKey must have at least 32 bytes")
 	}
 	if cfg.PageSize == 0 {
 		cfg.PageSize = 25
@@ -121,7 +137,11 @@ func New(h *scim.Handler, st store.Store, tokens TokenManager, cfg Config) (*Han
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	a := &Handler{scim: h, store: st, tokens: tokens, cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
-		cop: http.NewCrossOriginProtection()}
+		cop: http.NewCrossOriginProtection(), csrfKey: bytes.Clone(cfg.CSRFKey)}
+	if a.csrfKey == nil {
+		a.csrfKey = make([]byte, 32)
+		_, _ = rand.Read(a.csrfKey) // never fails (crypto/rand)
+	}
 	for _, name := range []string{"overview", "activity", "users", "groups", "secret", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -165,7 +185,7 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Cache-Control", "no-store")
 	tenant, ok := a.cfg.Tenant(r)
-	if !ok || tenant == "" {
+	if !ok || !plausibleTenant(tenant) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -209,6 +229,13 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page(w, rq)
+}
+
+// plausibleTenant reports whether name can be a tenant: not empty, UTF-8,
+// without control characters (a SQL store fails on a NUL or invalid UTF-8
+// rather than finding nothing).
+func plausibleTenant(name string) bool {
+	return name != "" && utf8.ValidString(name) && !strings.ContainsFunc(name, unicode.IsControl)
 }
 
 // request is one request to the page, with its tenant and mount prefix.

@@ -537,3 +537,78 @@ func TestRegenerateWithOverlap(t *testing.T) {
 		t.Errorf("a token without a name: %d, want 400", p.status)
 	}
 }
+
+// TestCSRFTokenBoundToSession: a form's CSRF token is bound to the
+// session (the tenant and admin Config.Tenant and Actor name) and to the
+// cookie by a keyed MAC: a cookie and form field planted together (a
+// sibling subdomain can set a cookie over HTTP), or a token of another
+// tenant's session, are refused even without an Origin header.
+func TestCSRFTokenBoundToSession(t *testing.T) {
+	e := newEnv(t, scim.Config{}, scim.RolePolicy{})
+	acme := e.browser("acme")
+	good := csrfRE.FindStringSubmatch(acme.get("/admin/").body)[1]
+	u, _ := url.Parse(e.srv.URL)
+	cookie := acme.c.Jar.Cookies(u)[0]
+	forged := func(value string) *http.Cookie { return &http.Cookie{Name: "scimkit_admin_csrf", Value: value} }
+	for _, tc := range []struct {
+		name   string
+		tenant string
+		cookie *http.Cookie
+		token  string
+		want   int
+	}{
+		{"a planted pair", "acme", forged("AAAA"), "AAAA", http.StatusForbidden},
+		{"a planted pair of the cookie's length", "acme", forged(strings.Repeat("A", 43)), strings.Repeat("A", 43), http.StatusForbidden},
+		{"the cookie's value as the token", "acme", cookie, cookie.Value, http.StatusForbidden},
+		{"the page's token in another tenant's session", "beta", cookie, good, http.StatusForbidden},
+		{"the page's token with another cookie", "acme", forged(strings.Repeat("B", 43)), good, http.StatusForbidden},
+		{"the page's token and cookie", "acme", cookie, good, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"name": {"x"}, "expires": {"never"}, "csrf_token": {tc.token}}
+			req, _ := http.NewRequest("POST", e.srv.URL+"/admin/tokens", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Test-Tenant", tc.tenant)
+			req.AddCookie(tc.cookie)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("POST /admin/tokens: %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
+
+// TestTenantThatCannotBeOne: a Tenant func that returns a name no tenant
+// can have (empty, NUL, control characters, invalid UTF-8) gets 403, never
+// a store error.
+func TestTenantThatCannotBeOne(t *testing.T) {
+	st := memory.New()
+	tokens, err := scim.NewTokens(st, scim.TokensConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := scim.NewHandler(st, scim.RolePolicy{}, scim.Config{Authenticator: tokens, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "a\x00b", "a\nb", "\xff\xfe", "acme"} {
+		a, err := admin.New(h, st, tokens, admin.Config{BaseURL: "https://x/scim/v2", Logger: slog.New(slog.DiscardHandler),
+			Tenant: func(*http.Request) (string, bool) { return name, true }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		want := http.StatusForbidden
+		if name == "acme" {
+			want = http.StatusOK
+		}
+		if rec.Code != want {
+			t.Errorf("tenant %q: %d, want %d", name, rec.Code, want)
+		}
+	}
+}

@@ -8,7 +8,16 @@
 // reaches it can create and revoke the tenant's SCIM tokens and confirm
 // mass deprovisioning. Mount it only behind the app's own admin
 // authentication, and let Config.Tenant answer, for each request, the one
-// tenant the signed-in admin may manage (ok false answers 403):
+// tenant the signed-in admin may manage (ok false answers 403).
+//
+// Config.Tenant IS THE SECURITY BOUNDARY. The Handler opens whatever tenant
+// it returns, existing or not, and a token created there authenticates as
+// that tenant: a Tenant that returns a name taken from the request (a user
+// name, a header, a path) without checking that this admin manages that
+// tenant — in the app's own records, compared exactly, not in any letter
+// case or trimmed — lets anyone manage, or invent, any tenant. The Handler
+// refuses (403) only names that cannot be tenants: empty, with a NUL or
+// another control character, or not UTF-8.
 //
 //	a, err := admin.New(h, st, tokens, admin.Config{
 //		BaseURL: "https://app.example.com/scim/v2",
@@ -37,9 +46,12 @@
 //
 // # Security
 //
-// Every form carries a CSRF token that must match a SameSite=Strict,
-// HttpOnly cookie (compared in constant time), and cross-origin POSTs are
-// refused as well (http.CrossOriginProtection). A token's secret appears
+// Cross-origin POSTs are refused (http.CrossOriginProtection), and every
+// form carries a CSRF token that must be the HMAC-SHA-256, keyed by
+// Config.CSRFKey, of a random value in a SameSite=Strict, HttpOnly cookie,
+// the tenant and the Actor (compared with hmac.Equal): a cookie planted by
+// a sibling subdomain does not make a valid token, nor does one admin's
+// token work in another's session. A token's secret appears
 // only in the answer to the form that created or regenerated it, sent with
 // Cache-Control: no-store; afterwards only its prefix is shown. Pages are
 // rendered with html/template and served with a Content-Security-Policy

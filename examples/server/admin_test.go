@@ -3,7 +3,9 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -32,8 +34,8 @@ func TestDemoAdmin(t *testing.T) {
 		}
 	})
 	for name, cfg := range map[string]demoConfig{
-		"flag": {args: []string{"-db", "memory", "-token", "acme=t", "-admin-password", "pw"}},
-		"env":  {args: []string{"-db", "memory", "-token", "acme=t"}, env: []string{"SCIM_ADMIN_PASSWORD=pw"}},
+		"flag": {args: []string{"-db", "memory", "-token", "acme=t", "-token", "d", "-admin-password", "pw"}},
+		"env":  {args: []string{"-db", "memory", "-token", "acme=t", "-token", "d"}, env: []string{"SCIM_ADMIN_PASSWORD=pw"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := startDemo(t, cfg)
@@ -46,8 +48,61 @@ func TestDemoAdmin(t *testing.T) {
 			if status != http.StatusOK || !strings.Contains(body, "for <strong>acme</strong>") || !strings.Contains(body, d.base) {
 				t.Errorf("GET /admin/ as acme: %d\n%s", status, body)
 			}
+			// A bare -token belongs to the tenant "default".
 			if _, body := get(t, d.root+"/admin/", "", "pw"); !strings.Contains(body, "for <strong>default</strong>") {
 				t.Errorf("an empty user name does not pick the default tenant:\n%s", body)
+			}
+		})
+	}
+}
+
+// TestDemoAdminKnownTenants: the admin page opens only the tenants the demo
+// knows (of -token and of stored tokens, matched exactly), unless
+// -admin-any-tenant; a user name that cannot be a tenant (NUL, invalid
+// UTF-8) gets 401 on every store, never 500.
+func TestDemoAdminKnownTenants(t *testing.T) {
+	dbs := map[string]func(t *testing.T) string{
+		"sqlite": func(t *testing.T) string { return "scim.db" },
+		"postgres": func(t *testing.T) string {
+			if os.Getenv("SCIM_TEST_POSTGRES_DSN") == "" {
+				t.Skip("SCIM_TEST_POSTGRES_DSN is not set")
+			}
+			return crashPostgresDB(t)
+		},
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			dir, dsn := t.TempDir(), db(t)
+			if code, _, stderr := runDemo(t, dir, "-db", dsn, "token", "create", "-tenant", "beta"); code != 0 {
+				t.Fatalf("token create: %d\n%s", code, stderr)
+			}
+			status := func(d *demo, user string) int {
+				t.Helper()
+				req, _ := http.NewRequest("GET", d.root+"/admin/", nil)
+				req.SetBasicAuth(user, "pw")
+				return send(t, req).status
+			}
+			d := startDemo(t, demoConfig{dir: dir, args: []string{"-db", dsn, "-token", "acme=t", "-admin-password", "pw"}})
+			for user, want := range map[string]int{
+				"acme": http.StatusOK, "beta": http.StatusOK,
+				"ACME": http.StatusUnauthorized, "acme ": http.StatusUnauthorized, " acme": http.StatusUnauthorized,
+				"Beta": http.StatusUnauthorized, "zzz": http.StatusUnauthorized, "": http.StatusUnauthorized,
+				"acme\x00": http.StatusUnauthorized, "\xff\xfe": http.StatusUnauthorized, "a\x00b": http.StatusUnauthorized,
+			} {
+				if got := status(d, user); got != want {
+					t.Errorf("GET /admin/ as %q: %d, want %d", user, got, want)
+				}
+			}
+			d.stop(t, syscall.SIGTERM)
+
+			d = startDemo(t, demoConfig{dir: dir, args: []string{"-db", dsn, "-token", "acme=t", "-admin-password", "pw", "-admin-any-tenant"}})
+			for user, want := range map[string]int{
+				"acme": http.StatusOK, "zzz": http.StatusOK,
+				"acme\x00": http.StatusUnauthorized, "\xff\xfe": http.StatusUnauthorized, "a\tb": http.StatusUnauthorized,
+			} {
+				if got := status(d, user); got != want {
+					t.Errorf("-admin-any-tenant: GET /admin/ as %q: %d, want %d", user, got, want)
+				}
 			}
 		})
 	}

@@ -4,7 +4,7 @@
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db | memory | postgres://… | mysql://…]
 //	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
 //	                         [-profile demo|eppo|growthbook|statsig] [-user-patch-204]
-//	                         [-admin-password PASSWORD]
+//	                         [-admin-password PASSWORD] [-admin-any-tenant] [-max-conns N]
 //
 // It serves SCIM at http://ADDR/scim/v2. In the default demo profile the
 // roles are viewer, experiment_editor, data_owner, admin (and owner, never
@@ -29,7 +29,11 @@
 // -admin-password (or SCIM_ADMIN_PASSWORD) serves the admin page
 // (package admin) at /admin/ behind HTTP Basic authentication: the user
 // name is the tenant to manage ("default" when empty), the password this
-// one. Without it /admin is not served.
+// one. Without it /admin is not served. Only the tenants of -token and of
+// stored tokens open (their names exactly), unless -admin-any-tenant.
+//
+// The HTTP server has read, write and idle timeouts and serves at most
+// -max-conns connections at once (512 by default).
 //
 // GET /app/users/{id}/roles (with a tenant's token) shows the roles the app
 // derives for a user, including those granted by groups.
@@ -72,15 +76,22 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
+func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", defaultDB, "storage: a SQLite file, memory, postgres://… or mysql://…")
+	defer func() {
+		if err != nil {
+			err = hidePassword(err, *db)
+		}
+	}()
 	owner := fs.String("owner", "", "email of the org owner to seed in every tenant")
 	profileName := fs.String("profile", "demo", "SCIM behaviour to follow: "+profileNames())
 	limits := fs.String("limits", "on", "per-tenant rate and concurrency limits: on, or off (for load tests; every other limit stays)")
 	patch204 := fs.Bool("user-patch-204", false, "answer a successful user PATCH with 204 No Content instead of 200 and the user")
+	maxConns := fs.Int("max-conns", demoLimits.MaxConns, "open connections served at once; more wait to be accepted (0: no limit)")
+	adminAnyTenant := fs.Bool("admin-any-tenant", false, "let the admin page open any tenant named as the user name, not only those of -token and stored tokens")
 	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
 	var tokens, existing multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
@@ -109,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		return err
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: hidePasswordAttr(*db)}))
 	auth := scim.NewTokenSet()
 	tenants := map[string]bool{}
 	if env := os.Getenv("SCIM_TOKEN"); env != "" {
@@ -140,8 +151,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	defer closeStore()
 
 	names := make([]string, 0, len(tenants))
+	flagged := make(map[string]bool, len(tenants)) // seedOnFirstUse adds to tenants
 	for t := range tenants {
 		names = append(names, t)
+		flagged[t] = true
 	}
 	sort.Strings(names)
 	for _, tenant := range names {
@@ -203,7 +216,8 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 	}
 	if *adminPassword != "" {
 		base := "http://" + ln.Addr().String() + "/scim/v2"
-		page, err := adminPage(h, st, stored, base, *adminPassword, logger)
+		tenants := adminTenants{flagged: flagged, stored: stored, any: *adminAnyTenant, logger: logger}
+		page, err := adminPage(h, st, tenants, base, *adminPassword, logger)
 		if err != nil {
 			ln.Close()
 			return err
@@ -211,8 +225,9 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) error {
 		mux.Handle("/admin/", page)
 		logger.Info("admin page", "url", "http://"+ln.Addr().String()+"/admin/")
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), *db)
+	srv := newHTTPServer(mux, demoLimits)
+	ln = limitListener(ln, *maxConns)
+	fmt.Fprintf(stdout, "scimkit demo serving SCIM at http://%s/scim/v2 (store: %s)\n", ln.Addr(), redact(*db))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
