@@ -19,9 +19,10 @@
 //   - remove on a filtered path that matches nothing is a no-op, not
 //     noTarget: identity providers retry removals and expect success.
 //   - add or replace on a filtered path that matches nothing creates the
-//     element, stamped with the filter's "eq" values (Entra relies on it);
-//     when the filter is not a conjunction of "eq" comparisons there is
-//     nothing to stamp and the answer is 400 noTarget.
+//     element only when the filter is type eq one of the canonical values
+//     of the attribute's type sub-attribute (emails[type eq "work"].value:
+//     Entra relies on it); the element gets that type. Any other filter
+//     that matches nothing is 400 noTarget (RFC 7644 §3.5.2.3).
 //   - In a pathless value, keys that are not attributes, read-only
 //     attributes (id, meta, schemas, groups) and password are ignored:
 //     Okta sends id and schemas back, Microsoft's validator sends junk.
@@ -655,13 +656,13 @@ func (e *engine) applyFiltered(kind opKind, c map[string]any, r schema.Resolved,
 			return err
 		}
 		if a.Type != schema.Complex {
-			// A multi-valued simple attribute: the element is the value.
+			// A multi-valued simple attribute: the element is the value,
+			// and there is no type to create one of.
 			if len(matched) == 0 {
-				cur = append(cur, v)
-			} else {
-				for _, i := range matched {
-					cur[i] = v
-				}
+				return scimerr.BadRequest(scimerr.NoTarget, "no value of %q matches the filter", a.Name)
+			}
+			for _, i := range matched {
+				cur[i] = v
 			}
 			c[a.Name] = cur
 			return nil
@@ -669,10 +670,11 @@ func (e *engine) applyFiltered(kind opKind, c map[string]any, r schema.Resolved,
 		obj, _ = v.(map[string]any)
 	}
 	if len(matched) == 0 {
-		el := make(map[string]any, 4)
-		if !stamp(f, el) {
+		el, ok := creatable(a, f)
+		if !ok {
 			return scimerr.BadRequest(scimerr.NoTarget,
-				"no value of %q matches the filter, and the filter does not say which value to create", a.Name)
+				"no value of %q matches the filter; only a filter type eq one of the canonical types (%s) creates one",
+				a.Name, strings.Join(canonicalTypes(a), ", "))
 		}
 		cur = append(cur, el)
 		matched = append(matched, len(cur)-1)
@@ -714,6 +716,37 @@ func pick(list []any, idx []int) []any {
 		out = append(out, list[i])
 	}
 	return out
+}
+
+// creatable returns the element an add or replace on a filtered path that
+// matched nothing creates, and whether it may: only for a filter
+// 'type eq "v"' where v is one of the canonical values of the attribute's
+// type sub-attribute (emails[type eq "work"], which Entra relies on), in
+// their spelling. Any other filter names no element that could exist, and
+// RFC 7644 §3.5.2 answers noTarget.
+func creatable(a *schema.Attr, f store.Filter) (map[string]any, bool) {
+	c, ok := f.(store.Compare)
+	if !ok || c.Op != store.Eq || c.Path.URN != "" || c.Path.Sub != "" || !strings.EqualFold(c.Path.Name, "type") {
+		return nil, false
+	}
+	v, ok := c.Value.(string)
+	if !ok {
+		return nil, false
+	}
+	for _, t := range canonicalTypes(a) {
+		if strings.EqualFold(t, v) {
+			return map[string]any{"type": t}, true
+		}
+	}
+	return nil, false
+}
+
+// canonicalTypes returns the canonical values of a's type sub-attribute.
+func canonicalTypes(a *schema.Attr) []string {
+	if t := a.Sub("type"); t != nil {
+		return t.CanonicalValues
+	}
+	return nil
 }
 
 // stamp writes into el the values a conjunction of "eq" comparisons
