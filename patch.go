@@ -28,11 +28,23 @@ func (h *Handler) normalizeGroup(body map[string]any) (store.Attributes, []store
 	return patch.Normalize(h.groups, body)
 }
 
-// applyPatch applies a PatchOp body to attrs.
+// applyPatch applies a PatchOp body to attrs. A user is patched as it is
+// rendered, with the role also in the app's extension, and removing the
+// role attribute resets it to the policy's default (RolePolicy.settlePatch).
 func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
-	return patch.Apply(rt, attrs, body, patch.Options{
-		MaxOperations: h.cfg.Limits.MaxOperations, MaxMembers: h.cfg.Limits.MaxMembers,
-	})
+	opts := patch.Options{MaxOperations: h.cfg.Limits.MaxOperations, MaxMembers: h.cfg.Limits.MaxMembers}
+	if rt != h.users || !h.policy.enabled() {
+		return patch.Apply(rt, attrs, body, opts)
+	}
+	res, err := patch.Apply(rt, h.policy.patchView(attrs), body, opts)
+	if err != nil {
+		return res, err
+	}
+	h.policy.settlePatch(attrs, res.Attrs)
+	// The view's extra copy of the role is gone again: a change the
+	// engine saw may have been only there.
+	res.Changed = res.Changed && !attrsEqual(attrs, res.Attrs)
+	return res, nil
 }
 
 // applyMembers writes the membership changes of a group PATCH, in order.

@@ -24,7 +24,12 @@ import (
 //     Values (the org owner's "owner");
 //   - the Keep keyword, or no value at all, keeps an existing user's role
 //     and gives a new user the re-provisioning role (Default, or their
-//     previous role under ReprovisionPrevious);
+//     previous role under ReprovisionPrevious): a PUT without the
+//     attribute keeps the role, as Okta's PUT may omit it;
+//   - a PATCH that removes the attribute (remove or a null value, at the
+//     top level, under ExtensionURN, or the whole extension) and sends no
+//     other value for it resets the user to Default: for a Protected user,
+//     a change of role, refused;
 //   - one of Values, at or below Ceiling, is the role;
 //   - anything else is refused with 400 invalidValue under UnknownRefuse,
 //     and gives Default under UnknownDefault (the zero value).
@@ -170,7 +175,9 @@ func (p RolePolicy) attr() *schema.Attr {
 		Name: p.Attribute, Type: schema.String, CaseExact: !p.CaseInsensitive,
 		Mutability: schema.ReadWrite, Returned: schema.Default, Uniqueness: "none",
 		CanonicalValues: append([]string(nil), p.Values...),
-		Description:     "The user's role in the organization.",
+		Description: "The user's role in the organization. Omitted from a PUT or PATCH, it is kept; " +
+			"removed by a PATCH (remove or null), it is reset to the default role " +
+			quote(p.Default) + " (refused with 403 for a protected user such as the owner).",
 	}
 }
 
@@ -291,6 +298,101 @@ func (p RolePolicy) dropRole(attrs store.Attributes, role string) {
 			delete(attrs, p.Attribute)
 		}
 	}
+}
+
+// patchView returns the attributes a PATCH of a user applies to: the
+// stored ones with the role also in the app's extension, where the user
+// as rendered has it, so that a path into the extension
+// ("urn:…:User:memberRole", or the whole extension) finds the role there.
+// attrs is not modified. settlePatch undoes it.
+func (p RolePolicy) patchView(attrs store.Attributes) store.Attributes {
+	role, _ := attrs[p.Attribute].(string)
+	if !p.enabled() || p.usesRoles() || p.ExtensionURN == "" || role == "" {
+		return attrs
+	}
+	view := make(store.Attributes, len(attrs)+1)
+	for k, v := range attrs {
+		view[k] = v
+	}
+	ext := map[string]any{p.Attribute: role}
+	if old, ok := attrs[p.ExtensionURN].(map[string]any); ok {
+		for k, v := range old {
+			if k != p.Attribute {
+				ext[k] = v
+			}
+		}
+	}
+	view[p.ExtensionURN] = ext
+	return view
+}
+
+// settlePatch turns the outcome of a PATCH of patchView(before) back into
+// stored attributes with one role value, and decides what removing the
+// role means: a PATCH that removes the role attribute (remove or a null
+// value, at the top level, in the app's extension, or the whole extension)
+// and sends no other value resets the user to Default, as an unknown value
+// does; for a protected user that is a change of role, and refused. A role
+// value sent at either place wins over a removal at the other; an empty
+// value is no value, and keeps the role.
+func (p RolePolicy) settlePatch(before, after store.Attributes) {
+	if !p.enabled() {
+		return
+	}
+	if p.usesRoles() {
+		if had, _ := p.roleOf(before); had && !p.hasRoles(after) {
+			p.setRole(after, p.Default)
+		}
+		return
+	}
+	current, _ := before[p.Attribute].(string)
+	if strings.TrimSpace(current) == "" {
+		return
+	}
+	// An empty value is no value (see sent): it keeps the role, where
+	// an absent one was removed.
+	top, topKept := after[p.Attribute]
+	ext, extKept := any(current), true // nowhere else to remove it from
+	if p.ExtensionURN != "" {
+		ext, extKept = nil, false
+		if m, isMap := after[p.ExtensionURN].(map[string]any); isMap {
+			ext, extKept = m[p.Attribute]
+			delete(m, p.Attribute)
+			if len(m) == 0 {
+				delete(after, p.ExtensionURN)
+			}
+		}
+	}
+	changed := func(v any) (string, bool) {
+		s, ok := v.(string)
+		return s, ok && strings.TrimSpace(s) != "" && !strings.EqualFold(s, current)
+	}
+	if v, ok := changed(top); ok {
+		after[p.Attribute] = v
+	} else if v, ok := changed(ext); ok {
+		after[p.Attribute] = v
+	} else if !topKept || !extKept {
+		after[p.Attribute] = p.Default
+	} else {
+		after[p.Attribute] = current
+	}
+}
+
+// roleOf reports whether attrs carry a role value in the standard roles
+// attribute.
+func (p RolePolicy) roleOf(attrs store.Attributes) (bool, string) {
+	list, _ := attrs["roles"].([]any)
+	for _, el := range list {
+		m, _ := el.(map[string]any)
+		if v, _ := m["value"].(string); strings.TrimSpace(v) != "" {
+			return true, v
+		}
+	}
+	return false, ""
+}
+
+func (p RolePolicy) hasRoles(attrs store.Attributes) bool {
+	ok, _ := p.roleOf(attrs)
+	return ok
 }
 
 // setRole writes the resolved role into the attributes.
