@@ -13,8 +13,9 @@ import (
 type Limits struct {
 	// MaxOperations caps the operations of one PATCH. Default 1000.
 	MaxOperations int
-	// MaxMembers caps the member values of one PATCH or of a group body.
-	// Default 10,000.
+	// MaxMembers caps the member values of one PATCH or of a group body,
+	// and the members one group list response carries (later groups of
+	// the page come without members). Default 10,000.
 	MaxMembers int
 	// MaxFilterLength caps a filter's length in bytes. Default 4096.
 	MaxFilterLength int

@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scimkit/scim/internal/filter"
+	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
 )
@@ -184,69 +186,161 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 	proj := parseProjection(rt, p.attributes, p.excluded)
 	var resources []any
 	var total int
-	ctx := r.Context()
-	err = h.store.View(ctx, r.principal.Tenant, func(tx store.Reader) error {
-		resources, total = nil, 0
-		if rt == h.users {
-			q.ManagedOnly = h.cfg.HideUnmanaged
-			if rl, ok := tx.(store.RawUserLister); ok && proj.whole() {
-				// Without a projection (Okta's import pages and lookups)
-				// the stored attributes are copied, not decoded.
-				page, raw, err := rl.ListRawUsers(ctx, q)
-				if err != nil {
-					return err
-				}
-				if len(raw) != len(page.Users) {
-					return fmt.Errorf("scim: the store listed %d users and %d encodings", len(page.Users), len(raw))
-				}
-				total = page.Total
-				resources = make([]any, len(page.Users))
-				docs := make([]rawUserDoc, len(page.Users))
-				for i := range page.Users {
-					docs[i] = rawUserDoc{h: h, r: r, u: &page.Users[i], raw: raw[i]}
-					resources[i] = &docs[i]
-				}
-				return nil
-			}
-			page, err := tx.ListUsers(ctx, q)
-			if err != nil {
-				return err
-			}
-			total = page.Total
-			// groups are returned in lists only when asked for by name: a
-			// page of users then costs one query, not one per user.
-			withGroups := proj.include != nil && proj.wants("groups")
-			resources = make([]any, 0, len(page.Users))
-			for i := range page.Users {
-				u := &page.Users[i]
-				var groups []store.GroupRef
-				if withGroups {
-					if groups, err = tx.GroupsOf(ctx, u.ID); err != nil {
-						return err
-					}
-				}
-				resources = append(resources, proj.apply(h.renderUser(r, u, groups)))
-			}
-			return nil
-		}
-		q.WithMembers = proj.wants("members")
-		page, err := tx.ListGroups(ctx, q)
-		if err != nil {
-			return err
-		}
-		total = page.Total
-		resources = make([]any, 0, len(page.Groups))
-		for i := range page.Groups {
-			resources = append(resources, proj.apply(h.renderGroup(r, &page.Groups[i], proj)))
-		}
-		return nil
+	err = h.view(r, func(ctx context.Context, tx store.Reader) error {
+		var err error
+		resources, total, err = h.listPage(ctx, tx, r, rt, q, proj)
+		return err
 	})
 	if err != nil {
 		h.fail(w, r, err, rt.Name, "")
 		return
 	}
-	writeJSON(w, http.StatusOK, listResponse(resources, total, start))
+	writeList(w, resources, total, start)
 }
+
+// listPage reads and renders one page of users or groups, and returns the
+// total number of matches.
+//
+// A group list carries members (unless the projection leaves them out) up
+// to Limits.MaxMembers members for the whole page: each group's members
+// are read one group at a time, and once the next group's would pass the
+// budget, that group and the rest of the page are returned without the
+// members attribute (GET /Groups/{id} returns them). The first group of a
+// page always has its members. A page of 100 groups of thousands of
+// members would otherwise cost a response of tens of megabytes, held in
+// memory per request.
+func (h *Handler) listPage(ctx context.Context, tx store.Reader, r *request, rt *schema.ResourceType, q store.Query, proj projection) ([]any, int, error) {
+	if rt == h.users {
+		q.ManagedOnly = h.cfg.HideUnmanaged
+		if rl, ok := tx.(store.RawUserLister); ok && proj.whole() {
+			// Without a projection (Okta's import pages and lookups)
+			// the stored attributes are copied, not decoded.
+			page, raw, err := rl.ListRawUsers(ctx, q)
+			if err != nil {
+				return nil, 0, err
+			}
+			if len(raw) != len(page.Users) {
+				return nil, 0, fmt.Errorf("scim: the store listed %d users and %d encodings", len(page.Users), len(raw))
+			}
+			resources := make([]any, len(page.Users))
+			docs := make([]rawUserDoc, len(page.Users))
+			for i := range page.Users {
+				docs[i] = rawUserDoc{h: h, r: r, u: &page.Users[i], raw: raw[i]}
+				resources[i] = &docs[i]
+			}
+			return resources, page.Total, nil
+		}
+		page, err := tx.ListUsers(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		// groups are returned in lists only when asked for by name: a
+		// page of users then costs one query, not one per user.
+		withGroups := proj.include != nil && proj.wants("groups")
+		resources := make([]any, 0, len(page.Users))
+		for i := range page.Users {
+			u := &page.Users[i]
+			var groups []store.GroupRef
+			if withGroups {
+				if groups, err = tx.GroupsOf(ctx, u.ID); err != nil {
+					return nil, 0, err
+				}
+			}
+			resources = append(resources, proj.apply(h.renderUser(r, u, groups)))
+		}
+		return resources, page.Total, nil
+	}
+	q.WithMembers = false
+	page, err := tx.ListGroups(ctx, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	budget := -1 // members still allowed on this page; -1: no more
+	if proj.wants("members") {
+		budget = h.cfg.Limits.MaxMembers
+	}
+	resources := make([]any, 0, len(page.Groups))
+	for i := range page.Groups {
+		g := &page.Groups[i]
+		if budget >= 0 {
+			full, err := tx.Group(ctx, g.ID, true)
+			if err != nil {
+				return nil, 0, err
+			}
+			if n := len(full.Members); n <= budget || i == 0 {
+				g.Members = full.Members
+				if g.Members == nil {
+					g.Members = []store.Member{}
+				}
+				budget = max(0, budget-n)
+			} else {
+				budget = -1
+			}
+		}
+		resources = append(resources, proj.apply(h.renderGroup(r, g, proj)))
+	}
+	return resources, page.Total, nil
+}
+
+// writeList writes a ListResponse (RFC 7644 §3.4.2), byte for byte as
+// json.Marshal writes listResponse's map, encoding one resource at a time
+// into a pooled buffer that goes to w whenever it holds more than
+// listFlushBytes: a large page is never held in memory whole. A small one
+// is written at once, with its Content-Length.
+func writeList(w http.ResponseWriter, resources []any, total, start int) {
+	bp := listBufs.Get().(*[]byte)
+	b := append((*bp)[:0], `{"Resources":[`...)
+	streaming := false
+	for i, res := range resources {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = jsonenc.Append(b, res); err != nil {
+			// Values come from decoded JSON and our own types: a bug,
+			// never client input.
+			if !streaming {
+				writeError(w, errInternal)
+			}
+			return
+		}
+		if len(b) > listFlushBytes {
+			if !streaming {
+				w.Header().Set("Content-Type", contentType)
+				w.WriteHeader(http.StatusOK)
+				streaming = true
+			}
+			if _, err := w.Write(b); err != nil {
+				return // the client went away
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, `],"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(resources)), 10)
+	b = append(b, `,"schemas":[`...)
+	b = jsonenc.AppendString(b, schema.ListURN)
+	b = append(b, `],"startIndex":`...)
+	b = strconv.AppendInt(b, int64(start), 10)
+	b = append(b, `,"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, '}')
+	if streaming {
+		_, _ = w.Write(b)
+	} else {
+		writeBody(w, http.StatusOK, b)
+	}
+	if cap(b) <= 4*listFlushBytes {
+		*bp = b
+		listBufs.Put(bp)
+	}
+}
+
+// listFlushBytes is how much of a list response writeList buffers before
+// writing it out.
+const listFlushBytes = 64 << 10
+
+var listBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // view runs fn in a read view of the request's tenant.
 func (h *Handler) view(r *request, fn func(ctx context.Context, tx store.Reader) error) error {
