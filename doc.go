@@ -38,7 +38,9 @@
 // # Protocol
 //
 // The handler serves /Users and /Groups (POST, GET, PUT, PATCH, DELETE,
-// POST /.search), /ServiceProviderConfig, /ResourceTypes and /Schemas.
+// POST /.search), POST /.search at the root (Users then Groups, paged as
+// one sequence; a GET of the root is 501), /ServiceProviderConfig,
+// /ResourceTypes and /Schemas.
 // Filters are parsed once, in this package, into store.Filter values that a
 // store evaluates or translates to SQL. PATCH is applied here (RFC 7644
 // §3.5.2, with the dialects of real IdPs); group membership changes reach the

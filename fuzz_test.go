@@ -55,6 +55,7 @@ var handlerSeeds = []struct {
 	{"DELETE", "/Users/" + fuzzBob, "", "", 0},
 	// OneLogin, PingFederate, JumpCloud; searching; discovery.
 	{"POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"active eq \"True\"","startIndex":1,"count":10,"sortBy":"userName","attributes":["userName"]}`, "", 0},
+	{"POST", "/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"displayName pr","startIndex":2,"count":3,"sortBy":"userName","excludedAttributes":["members"]}`, "", 0},
 	{"GET", "/ServiceProviderConfig", "", "", 0},
 	{"GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", "", "", 0},
 	{"GET", "/ResourceTypes", "", "", 0},

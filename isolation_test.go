@@ -202,6 +202,9 @@ func testTenantIsolation(t *testing.T, st store.Store) {
 		{"search users, all", "POST", "/Users/.search", search(`active pr or not (active pr)`), 200, listsNoneOfB},
 		{"search groups by displayName", "POST", "/Groups/.search", search(`displayName eq "B Team"`), 200, emptyList},
 		{"search groups by member", "POST", "/Groups/.search", search(`members.value eq "` + bob + `"`), 200, emptyList},
+		{"search the root, all", "POST", "/.search", `{}`, 200, listsNoneOfB},
+		{"search the root by id", "POST", "/.search", search(`id eq "` + bob + `" or id eq "` + bTeam + `"`), 200, emptyList},
+		{"search the root by member", "POST", "/.search", search(`members.value eq "` + bob + `"`), 200, emptyList},
 
 		{"add B's user to A's group", "PATCH", "/Groups/" + aTeam, `{` + patchOp + `,"Operations":[{"op":"add","path":"members","value":[{"value":"` + bob + `"},{"value":"` + linkme + `"}]}]}`, 204, noMemberOfB},
 		{"replace A's group members with B's", "PATCH", "/Groups/" + aTeam, `{` + patchOp + `,"Operations":[{"op":"replace","path":"members","value":[{"value":"` + bob + `"},{"value":"` + ada + `"}]}]}`, 204, noMemberOfB},

@@ -55,13 +55,21 @@ func queryParams(q url.Values) listParams {
 
 // search answers POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3).
 func (h *Handler) search(w http.ResponseWriter, r *request, rt *schema.ResourceType) {
-	body, err := decodeObject(r)
+	p, err := searchParams(r)
 	if err != nil {
 		h.fail(w, r, err, rt.Name, "")
 		return
 	}
-	// The body carries the query parameters as JSON: type-check them, then
-	// read them as a query string is read.
+	h.list(w, r, rt, p)
+}
+
+// searchParams reads the body of a POST …/.search: the query parameters
+// as JSON, type-checked, then read as a query string is read.
+func searchParams(r *request) (listParams, error) {
+	body, err := decodeObject(r)
+	if err != nil {
+		return listParams{}, err
+	}
 	q := url.Values{}
 	for k, v := range body {
 		var vs []string
@@ -76,12 +84,94 @@ func (h *Handler) search(w http.ResponseWriter, r *request, rt *schema.ResourceT
 			continue
 		}
 		if err != nil {
-			h.fail(w, r, err, rt.Name, "")
-			return
+			return listParams{}, err
 		}
 		q[k] = vs
 	}
-	h.list(w, r, rt, queryParams(q))
+	return queryParams(q), nil
+}
+
+// searchRoot answers POST /.search (RFC 7644 §3.4.3): a query of every
+// resource type at once, answered with one ListResponse.
+//
+// The combined result is every matching User, then every matching Group,
+// each in its endpoint's order (sortBy, when the attribute is one of that
+// type's; else the store's stable order); startIndex and count page through
+// that sequence, and totalResults adds both totals. A filter or sortBy
+// naming an attribute only one type has applies to that type: the other
+// type matches nothing (filter) or keeps its own order (sortBy); one that
+// names no attribute of either (a sortBy none of the types the filter can
+// match can sort by) is 400. attributes and excludedAttributes
+// apply to each type as on its endpoint; each resource says its type in
+// meta.resourceType.
+func (h *Handler) searchRoot(w http.ResponseWriter, r *request) {
+	p, err := searchParams(r)
+	if err != nil {
+		h.fail(w, r, err, "", "")
+		return
+	}
+	type part struct {
+		rt   *schema.ResourceType
+		q    store.Query
+		proj projection
+	}
+	var parts []part
+	var filterErr, sortErr error
+	sorted := false
+	for _, rt := range []*schema.ResourceType{h.users, h.groups} {
+		q, _, err := h.buildQuery(rt, p)
+		if err != nil && p.sortBy != "" {
+			unsorted := p
+			unsorted.sortBy = ""
+			if uq, _, uerr := h.buildQuery(rt, unsorted); uerr == nil {
+				// sortBy names an attribute this type cannot sort by:
+				// it keeps its own order.
+				q, sortErr, err = uq, err, nil
+			}
+		} else if err == nil {
+			sorted = true
+		}
+		if err != nil {
+			// The filter names an attribute this type lacks (or the
+			// request is bad for every type: then none is left).
+			filterErr = err
+			continue
+		}
+		parts = append(parts, part{rt: rt, q: q, proj: parseProjection(rt, p.attributes, p.excluded)})
+	}
+	switch {
+	case len(parts) == 0:
+		h.fail(w, r, filterErr, "", "")
+		return
+	case p.sortBy != "" && !sorted:
+		h.fail(w, r, sortErr, "", "")
+		return
+	}
+	start := parts[0].q.Offset + 1
+	var resources []any
+	total := 0
+	err = h.view(r, func(ctx context.Context, tx store.Reader) error {
+		resources, total = nil, 0
+		offset, limit := parts[0].q.Offset, parts[0].q.Limit
+		for _, pt := range parts {
+			q := pt.q
+			q.Offset, q.Limit = offset, limit
+			page, n, err := h.listPage(ctx, tx, r, pt.rt, q, pt.proj)
+			if err != nil {
+				return err
+			}
+			resources = append(resources, page...)
+			total += n
+			offset = max(0, offset-n)
+			limit -= len(page)
+		}
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err, "", "")
+		return
+	}
+	writeList(w, resources, total, start)
 }
 
 func stringParam(name string, v any) (string, error) {

@@ -383,8 +383,14 @@ func (h *Handler) route(w http.ResponseWriter, r *request) {
 		if allow(w, r, http.MethodGet) {
 			h.disco.schemas(w, r, rest)
 		}
-	case strings.EqualFold(first, "Me") || (first == "" || first == ".search"):
-		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + first + " is not supported; use /Users and /Groups"})
+	case first == ".search" && rest == "":
+		// RFC 7644 §3.4.3: a query of every resource type. A GET of the
+		// root is not a query here (501 below).
+		if allow(w, r, http.MethodPost) {
+			h.searchRoot(w, r)
+		}
+	case strings.EqualFold(first, "Me") || first == "":
+		writeError(w, &Error{Status: http.StatusNotImplemented, Detail: "/" + first + " is not supported; use /Users, /Groups or POST /.search"})
 	default:
 		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no endpoint at /" + path})
 	}
