@@ -131,3 +131,19 @@ func groupListPeakHeap(b *testing.B, st store.Store, maxMembers, clients int) {
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(bodyBytes.Load())/(1<<20), "body-MB")
 }
+
+// BenchmarkHandlerGroupList is Okta's import page over each store: GET
+// /Groups?startIndex=1&count=100 of 100 groups of 10 members each, which
+// a list reads one group's members at a time.
+//
+//	go test -run '^$' -bench HandlerGroupList -benchmem .
+func BenchmarkHandlerGroupList(b *testing.B) {
+	benchEachStore(b, 10, func(b *testing.B, bh *benchHandler) func(int) {
+		for g := range 100 {
+			bh.serve(b, http.MethodPost, "/Groups", fmt.Sprintf(`{"displayName":"G%03d","members":[%s]}`, g, memberValues(bh.users)), http.StatusCreated)
+		}
+		return func(int) {
+			bh.serve(b, http.MethodGet, "/Groups?startIndex=1&count=100", "", http.StatusOK)
+		}
+	})
+}

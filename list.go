@@ -292,13 +292,12 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 // total number of matches.
 //
 // A group list carries members (unless the projection leaves them out) up
-// to Limits.MaxMembers members for the whole page: each group's members
-// are read one group at a time, and once the next group's would pass the
-// budget, that group and the rest of the page are returned without the
-// members attribute (GET /Groups/{id} returns them). The first group of a
-// page always has its members. A page of 100 groups of thousands of
-// members would otherwise cost a response of tens of megabytes, held in
-// memory per request.
+// to Limits.MaxMembers members for the whole page: once the next group's
+// would pass the budget, that group and the rest of the page are returned
+// without the members attribute (GET /Groups/{id} returns them). The first
+// group of a page always has its members. A page of 100 groups of
+// thousands of members would otherwise cost a response of tens of
+// megabytes, held in memory per request.
 func (h *Handler) listPage(ctx context.Context, tx store.Reader, r *request, rt *schema.ResourceType, q store.Query, proj projection) ([]any, int, error) {
 	if rt == h.users {
 		q.ManagedOnly = h.cfg.HideUnmanaged
@@ -340,36 +339,70 @@ func (h *Handler) listPage(ctx context.Context, tx store.Reader, r *request, rt 
 		}
 		return resources, page.Total, nil
 	}
-	q.WithMembers = false
-	page, err := tx.ListGroups(ctx, q)
+	groups, total, err := h.groupPage(ctx, tx, q, proj.wants("members"))
 	if err != nil {
 		return nil, 0, err
 	}
-	budget := -1 // members still allowed on this page; -1: no more
-	if proj.wants("members") {
-		budget = h.cfg.Limits.MaxMembers
+	resources := make([]any, 0, len(groups))
+	for i := range groups {
+		resources = append(resources, proj.apply(h.renderGroup(r, &groups[i], proj)))
 	}
-	resources := make([]any, 0, len(page.Groups))
-	for i := range page.Groups {
-		g := &page.Groups[i]
-		if budget >= 0 {
-			full, err := tx.Group(ctx, g.ID, true)
-			if err != nil {
-				return nil, 0, err
-			}
-			if n := len(full.Members); n <= budget || i == 0 {
-				g.Members = full.Members
-				if g.Members == nil {
-					g.Members = []store.Member{}
-				}
-				budget = max(0, budget-n)
-			} else {
-				budget = -1
-			}
+	return resources, total, nil
+}
+
+// groupPage reads a page of groups and their total. With members, it
+// reads the page in parts (10 groups, then as many as the members budget
+// left covers at the mean group size seen: two queries for a page of
+// small groups, never the members of a whole page of large ones) and gives
+// groups their members until the page's members would pass
+// Limits.MaxMembers; the first group always has them, later ones have
+// Members nil, and the rest of the page is read without members.
+func (h *Handler) groupPage(ctx context.Context, tx store.Reader, q store.Query, withMembers bool) ([]store.Group, int, error) {
+	q.WithMembers = false
+	if !withMembers || q.Limit == 0 {
+		page, err := tx.ListGroups(ctx, q)
+		return page.Groups, page.Total, err
+	}
+	budget := h.cfg.Limits.MaxMembers // -1 once spent
+	groups := make([]store.Group, 0, min(q.Limit, 128))
+	total, loaded := 0, 0 // loaded: members read so far
+	for chunk := 10; len(groups) < q.Limit; {
+		part := q
+		part.Offset = q.Offset + len(groups)
+		part.Limit = q.Limit - len(groups)
+		if part.WithMembers = budget >= 0; part.WithMembers {
+			part.Limit = min(part.Limit, chunk)
 		}
-		resources = append(resources, proj.apply(h.renderGroup(r, g, proj)))
+		page, err := tx.ListGroups(ctx, part)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = page.Total
+		for _, g := range page.Groups {
+			if part.WithMembers {
+				loaded += len(g.Members)
+				if n := len(g.Members); budget >= 0 && (n <= budget || len(groups) == 0) {
+					if g.Members == nil {
+						g.Members = []store.Member{}
+					}
+					if budget -= n; budget <= 0 {
+						budget = -1 // spent
+					}
+				} else {
+					g.Members, budget = nil, -1
+				}
+			}
+			groups = append(groups, g)
+		}
+		if len(page.Groups) < part.Limit {
+			break // the last matches
+		}
+		// The next part holds as many groups as the budget left would
+		// cover at the mean size seen so far.
+		mean := max(1, (loaded+len(groups)-1)/len(groups))
+		chunk = max(1, budget/mean)
 	}
-	return resources, page.Total, nil
+	return groups, total, nil
 }
 
 // writeList writes a ListResponse (RFC 7644 §3.4.2), byte for byte as
