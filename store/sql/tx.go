@@ -468,17 +468,23 @@ func (t *storeTx) writeEmails(ctx context.Context, userID string, attrs map[stri
 			return err
 		}
 	}
+	// In statements of chunkSize rows (9 parameters each), far below the
+	// engines' limits on bound parameters (SQLite's 32,766, PostgreSQL's
+	// and MySQL's 65,535), however many emails the user has.
 	rows := emailRows(attrs)
-	if len(rows) == 0 {
-		return nil
+	for lo := 0; lo < len(rows); lo += chunkSize {
+		hi := min(len(rows), lo+chunkSize)
+		args := make([]any, 0, 9*(hi-lo))
+		for i := lo; i < hi; i++ {
+			e := rows[i]
+			args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary, e.bare)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", hi-lo), ", ")
+		if _, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary, bare) VALUES "+values, args...); err != nil {
+			return err
+		}
 	}
-	var args []any
-	for i, e := range rows {
-		args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary, e.bare)
-	}
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(rows)), ", ")
-	_, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary, bare) VALUES "+values, args...)
-	return err
+	return nil
 }
 
 // current reads the version and creation time of a user or group.
