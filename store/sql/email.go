@@ -25,7 +25,7 @@ func (r *reader) UnmanagedUserByEmail(ctx context.Context, emails []string) (sto
 	}
 	const op = "find unmanaged user by email"
 	for len(folded) > 0 {
-		chunk := folded[:min(len(folded), chunkSize)]
+		chunk := folded[:min(len(folded), readChunk)]
 		folded = folded[len(chunk):]
 		rows, err := r.query(ctx, op,
 			"SELECT e.value_folded, r.seq, r.id FROM scim_emails e JOIN scim_users r ON r.tenant = e.tenant AND r.id = e.user_id "+

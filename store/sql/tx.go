@@ -670,12 +670,16 @@ func (t *storeTx) DeleteGroup(ctx context.Context, id string) error {
 // chunkSize bounds the number of ids in one IN list or multi-row INSERT.
 const chunkSize = 200
 
+// readChunk bounds the number of ids in the IN list of a read: a round
+// trip per chunk, 500 parameters and a few more.
+const readChunk = 500
+
 // existingIDs returns which of ids match the query, which selects one id
 // column and ends in "IN " for the list.
 func (r *reader) existingIDs(ctx context.Context, op, query string, prefix []any, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), chunkSize)]
+		chunk := ids[:min(len(ids), readChunk)]
 		ids = ids[len(chunk):]
 		rows, err := r.query(ctx, op, query+inList(len(chunk)), append(append([]any{}, prefix...), anys(chunk)...)...)
 		if err != nil {

@@ -217,3 +217,51 @@ func testContext(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 	})
 }
+
+// testManyMemberIDs checks that membership writes take lists of any
+// length: 70,000 ids, of which 1,000 are users and the rest unknown, more
+// than a SQL statement may bind (65,535 parameters at most).
+func testManyMemberIDs(t *testing.T, newStore func(t *testing.T) store.Store) {
+	const users, total = 1000, 70000
+	f := newFixture(t, newStore)
+	g := f.newGroup("big", nil)
+	f.createGroups(g)
+	list := make([]*store.User, users)
+	for i := range list {
+		list[i] = f.newUser(fmt.Sprintf("u%d", i), nil)
+	}
+	f.createUsers(list...)
+	members := make([]store.Member, total)
+	ids := make([]string, total)
+	for i := range members {
+		ids[i] = f.id(fmt.Sprintf("unknown%d", i))
+		if i < users {
+			ids[i] = list[i].ID
+		}
+		members[i] = store.Member{Value: ids[i]}
+	}
+	count := func(c store.MemberChange) [5]int {
+		return [5]int{len(c.Added), len(c.Removed), len(c.Unchanged), len(c.NotMembers), len(c.Skipped)}
+	}
+	// Unknown ids are Skipped by AddMembers and ReplaceMembers; RemoveMembers
+	// may report them in NotMembers or Skipped (see the package doc).
+	c := f.addMembers(g.ID, at(1), members...)
+	if diff := gocmp.Diff([5]int{users, 0, 0, 0, total - users}, count(c)); diff != "" {
+		t.Errorf("AddMembers: added, removed, unchanged, not members, skipped (-want +got):\n%s", diff)
+	}
+	c = f.membership(func(tx store.Tx) (store.MemberChange, error) {
+		return tx.ReplaceMembers(f.ctx, g.ID, members, at(2))
+	})
+	if diff := gocmp.Diff([5]int{0, 0, users, 0, total - users}, count(c)); diff != "" {
+		t.Errorf("ReplaceMembers: added, removed, unchanged, not members, skipped (-want +got):\n%s", diff)
+	}
+	c = f.membership(func(tx store.Tx) (store.MemberChange, error) {
+		return tx.RemoveMembers(f.ctx, g.ID, ids, at(3))
+	})
+	if got := count(c); got[1] != users || got[3]+got[4] != total-users {
+		t.Errorf("RemoveMembers: added, removed, unchanged, not members, skipped = %v, want %d removed, %d not members or skipped", got, users, total-users)
+	}
+	if got := f.members(g.ID); len(got) != 0 {
+		t.Errorf("members after removing all: %d, want 0", len(got))
+	}
+}

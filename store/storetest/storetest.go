@@ -50,7 +50,8 @@
 // error, as a commit on an ended context does in database/sql.
 //
 // The suite keeps its data sets small (the largest has 250 users, and one
-// user has 20,000 emails, for the limits of SQL statements) and never
+// user has 20,000 emails and one membership write 70,000 ids, for the
+// limits of SQL statements) and never
 // sleeps, so that it runs in seconds against a real database.
 package storetest
 
@@ -104,6 +105,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RawUser", testRawUser},
 		{"RawUserList", testRawUserList},
 		{"ManyEmails", testManyEmails},
+		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
 		{"Context", testContext},
 	}
