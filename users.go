@@ -146,7 +146,33 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 		return nil, nil
 	}
 	emails := (&store.User{Attributes: attrs}).Emails()
+	if len(emails) == 0 {
+		return nil, nil
+	}
+	if f, ok := tx.Tx.(store.UnmanagedEmailFinder); ok {
+		// One call for all the request's emails, which never reads the
+		// managed users sharing them.
+		u, err := f.UnmanagedUserByEmail(ctx, emails)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		return &u, nil
+	}
+	// A store without the power: one list per email, each decoding the
+	// users that share it. It stops when the request's context ends.
+	seen := make(map[string]bool, len(emails))
 	for _, email := range emails {
+		if k := store.Fold(email); seen[k] {
+			continue
+		} else {
+			seen[k] = true
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		page, err := tx.ListUsers(ctx, store.Query{Limit: 2, Filter: store.Compare{
 			Path: store.Path{Name: "emails", Sub: "value"}, Op: store.Eq, Value: email}})
 		if err != nil {

@@ -22,7 +22,7 @@ var (
 // is the commit order. A roll-back removes them and takes their Seq values
 // back: nobody saw them, since Events waits for the Update to finish.
 func (x *tx) RecordEvents(ctx context.Context, events []store.Event) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	if len(events) == 0 {
@@ -179,7 +179,7 @@ func (r *eventRec) unpack() store.Event {
 // Departures are never forgotten: they take memory for as long as the
 // Store lives.
 func (x *tx) RecordDeparture(ctx context.Context, d store.Departure) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t, k := x.t, fold(d.UserName)
@@ -198,7 +198,7 @@ func (x *tx) RecordDeparture(ctx context.Context, d store.Departure) error {
 // Departure returns the departure recorded for userName, compared as
 // UserByUserName compares, or ErrNotFound.
 func (x *tx) Departure(ctx context.Context, userName string) (store.Departure, error) {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return store.Departure{}, err
 	}
 	d, ok := x.t.departures[fold(userName)]

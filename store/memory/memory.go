@@ -22,7 +22,15 @@
 // scan the tenant. Filters on members never copy a group's members. The
 // unsorted order is creation order, so an unfiltered page costs the page,
 // whatever the offset. Adding or removing members costs the number of ids
-// given, not the size of the group.
+// given, not the size of the group. The emails of the users that are not
+// managed have an index of their own, which store.UnmanagedEmailFinder
+// reads: finding the app user to link by email never looks at managed
+// users.
+//
+// Every method of a Reader or Tx returns its context's error once the
+// context has ended, and scans check it as they go, so a request past its
+// deadline stops at its next store call; Update undoes fn's writes when
+// its context has ended by the time fn returns.
 //
 // # Memory
 //
@@ -113,7 +121,9 @@ func (s *Store) View(ctx context.Context, tenantName string, fn func(store.Reade
 }
 
 // Update calls fn with a Tx holding the tenant's write lock, and undoes
-// every write fn made when fn returns an error or panics.
+// every write fn made when fn returns an error or panics, or when ctx has
+// ended by the time fn returns (Update then returns ctx's error). Every
+// method of the Tx returns ctx's error once ctx has ended.
 func (s *Store) Update(ctx context.Context, tenantName string, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -140,6 +150,11 @@ func (s *Store) Update(ctx context.Context, tenantName string, fn func(store.Tx)
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// Past the deadline (or the caller left): the caller answers
+		// with an error, so nothing of fn may stay.
+		return err
+	}
 	committed = true
 	return nil
 }
@@ -154,7 +169,11 @@ type tenant struct {
 	userByName  map[string]*userRec // by fold(userName)
 	usersByExt  multiIndex[*userRec]
 	usersByMail multiIndex[*userRec]
-	userOrder   []*userRec // by seq
+	// unmanagedByMail indexes the emails of the users that are not
+	// managed only, so that finding the app user to link by email never
+	// looks at the managed users sharing an address.
+	unmanagedByMail multiIndex[*userRec]
+	userOrder       []*userRec // by seq
 
 	// managedOrder holds the users with managed set, by seq, so that a
 	// ManagedOnly query never looks at (let alone decodes) the others.
@@ -172,14 +191,15 @@ type tenant struct {
 
 func newTenant() *tenant {
 	return &tenant{
-		users:       map[string]*userRec{},
-		userByName:  map[string]*userRec{},
-		usersByExt:  multiIndex[*userRec]{},
-		usersByMail: multiIndex[*userRec]{},
-		groups:      map[string]*groupRec{},
-		groupByName: map[string]*groupRec{},
-		groupsByExt: multiIndex[*groupRec]{},
-		departures:  map[string]store.Departure{},
+		users:           map[string]*userRec{},
+		userByName:      map[string]*userRec{},
+		usersByExt:      multiIndex[*userRec]{},
+		usersByMail:     multiIndex[*userRec]{},
+		unmanagedByMail: multiIndex[*userRec]{},
+		groups:          map[string]*groupRec{},
+		groupByName:     map[string]*groupRec{},
+		groupsByExt:     multiIndex[*groupRec]{},
+		departures:      map[string]store.Departure{},
 	}
 }
 
@@ -281,6 +301,9 @@ func (t *tenant) indexUser(u *userRec) {
 	}
 	for _, e := range u.emails {
 		t.usersByMail.add(fold(e), u)
+		if !u.managed {
+			t.unmanagedByMail.add(fold(e), u)
+		}
 	}
 }
 
@@ -293,6 +316,9 @@ func (t *tenant) unindexUser(u *userRec) {
 	}
 	for _, e := range u.emails {
 		t.usersByMail.remove(fold(e), u)
+		if !u.managed {
+			t.unmanagedByMail.remove(fold(e), u)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/scimkit/scim/store"
 )
 
+var _ store.UnmanagedEmailFinder = (*reader)(nil)
+
 // reader is the store.Reader of View, and the read half of tx. The caller
 // holds the tenant's lock for as long as closed is false.
 type reader struct {
@@ -17,11 +19,14 @@ type reader struct {
 	closed atomic.Bool
 }
 
-func (r *reader) check() error {
+// check is called first by every method: the Reader must be open, and
+// ctx not ended (a request past its deadline stops at its next store
+// call).
+func (r *reader) check(ctx context.Context) error {
 	if r.closed.Load() {
 		return errClosed
 	}
-	return nil
+	return ctx.Err()
 }
 
 func notFound(kind, id string) error {
@@ -29,7 +34,7 @@ func notFound(kind, id string) error {
 }
 
 func (r *reader) User(ctx context.Context, id string) (store.User, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.User{}, err
 	}
 	u := r.t.users[id]
@@ -42,7 +47,7 @@ func (r *reader) User(ctx context.Context, id string) (store.User, error) {
 // RawUser implements store.RawUserReader: a user's attributes are kept as
 // the bytes json.Marshal wrote, replaced on a change, never modified.
 func (r *reader) RawUser(ctx context.Context, id string) (store.User, []byte, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.User{}, nil, err
 	}
 	u := r.t.users[id]
@@ -53,7 +58,7 @@ func (r *reader) RawUser(ctx context.Context, id string) (store.User, []byte, er
 }
 
 func (r *reader) UserByUserName(ctx context.Context, userName string) (store.User, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.User{}, err
 	}
 	u := r.t.userByName[fold(userName)]
@@ -64,7 +69,7 @@ func (r *reader) UserByUserName(ctx context.Context, userName string) (store.Use
 }
 
 func (r *reader) Group(ctx context.Context, id string, withMembers bool) (store.Group, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.Group{}, err
 	}
 	g := r.t.groups[id]
@@ -75,7 +80,7 @@ func (r *reader) Group(ctx context.Context, id string, withMembers bool) (store.
 }
 
 func (r *reader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return nil, err
 	}
 	out := []store.GroupRef{}
@@ -89,10 +94,13 @@ func (r *reader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef,
 }
 
 func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.UserPage{}, err
 	}
-	page, total := r.listUsers(q)
+	page, total, err := r.listUsers(ctx, q)
+	if err != nil {
+		return store.UserPage{}, err
+	}
 	out := store.UserPage{Total: total, Users: make([]store.User, len(page))}
 	for i, u := range page {
 		out.Users[i] = u.user()
@@ -102,10 +110,13 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 
 // ListRawUsers implements store.RawUserLister (see RawUser).
 func (r *reader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPage, [][]byte, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.UserPage{}, nil, err
 	}
-	page, total := r.listUsers(q)
+	page, total, err := r.listUsers(ctx, q)
+	if err != nil {
+		return store.UserPage{}, nil, err
+	}
 	out := store.UserPage{Total: total, Users: make([]store.User, len(page))}
 	raw := make([][]byte, len(page))
 	for i, u := range page {
@@ -114,9 +125,13 @@ func (r *reader) ListRawUsers(ctx context.Context, q store.Query) (store.UserPag
 	return out, raw, nil
 }
 
+// ctxEvery is how many resources a scan looks at between two checks of
+// its context.
+const ctxEvery = 1024
+
 // listUsers returns the page of users q asks for and the number of users
-// it matches.
-func (r *reader) listUsers(q store.Query) ([]*userRec, int) {
+// it matches. A scan stops with ctx's error when ctx ends.
+func (r *reader) listUsers(ctx context.Context, q store.Query) ([]*userRec, int, error) {
 	t := r.t
 	order := t.userOrder
 	if q.ManagedOnly {
@@ -131,7 +146,12 @@ func (r *reader) listUsers(q store.Query) ([]*userRec, int) {
 		if cands, ok := t.userCandidates(q.Filter); ok {
 			src, exact = cands, exactIDs(q.Filter)
 		}
-		for _, u := range src {
+		for i, u := range src {
+			if i%ctxEvery == ctxEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return nil, 0, err
+				}
+			}
 			if q.ManagedOnly && !u.managed {
 				continue // before the resolver: never decoded
 			}
@@ -143,11 +163,36 @@ func (r *reader) listUsers(q store.Query) ([]*userRec, int) {
 			sortBy(matches, (*userRec).resolver, q.SortBy, q.Descending)
 		}
 	}
-	return window(matches, q.Offset, q.Limit), len(matches)
+	return window(matches, q.Offset, q.Limit), len(matches), nil
+}
+
+// UnmanagedUserByEmail implements store.UnmanagedEmailFinder from the
+// index of the unmanaged users' emails.
+func (r *reader) UnmanagedUserByEmail(ctx context.Context, emails []string) (store.User, error) {
+	if err := r.check(ctx); err != nil {
+		return store.User{}, err
+	}
+	for i, e := range emails {
+		if i%ctxEvery == ctxEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return store.User{}, err
+			}
+		}
+		var first *userRec
+		for _, u := range r.t.unmanagedByMail[fold(e)] {
+			if first == nil || u.seq < first.seq {
+				first = u
+			}
+		}
+		if first != nil {
+			return first.user(), nil
+		}
+	}
+	return store.User{}, fmt.Errorf("memory: no unmanaged user with one of %d emails: %w", len(emails), store.ErrNotFound)
 }
 
 func (r *reader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage, error) {
-	if err := r.check(); err != nil {
+	if err := r.check(ctx); err != nil {
 		return store.GroupPage{}, err
 	}
 	t := r.t

@@ -36,7 +36,7 @@ func versionMismatch(kind, id string, got, stored int64) error {
 }
 
 func (x *tx) CreateUser(ctx context.Context, u *store.User) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -60,7 +60,7 @@ func (x *tx) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (x *tx) UpdateUser(ctx context.Context, u *store.User) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -87,7 +87,7 @@ func (x *tx) UpdateUser(ctx context.Context, u *store.User) error {
 }
 
 func (x *tx) DeleteUser(ctx context.Context, id string) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -115,7 +115,7 @@ func (x *tx) DeleteUser(ctx context.Context, id string) error {
 }
 
 func (x *tx) CreateGroup(ctx context.Context, g *store.Group) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -139,7 +139,7 @@ func (x *tx) CreateGroup(ctx context.Context, g *store.Group) error {
 }
 
 func (x *tx) UpdateGroup(ctx context.Context, g *store.Group) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -172,7 +172,7 @@ func (x *tx) UpdateGroup(ctx context.Context, g *store.Group) error {
 }
 
 func (x *tx) DeleteGroup(ctx context.Context, id string) error {
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return err
 	}
 	t := x.t
@@ -234,7 +234,7 @@ func (x *tx) touch(g *groupRec, c store.MemberChange, at time.Time) {
 
 func (x *tx) AddMembers(ctx context.Context, groupID string, members []store.Member, at time.Time) (store.MemberChange, error) {
 	var c store.MemberChange
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return c, err
 	}
 	g := x.t.groups[groupID]
@@ -266,7 +266,7 @@ func (g *groupRec) hasMember(u *userRec) bool {
 // like users that are not members.
 func (x *tx) RemoveMembers(ctx context.Context, groupID string, userIDs []string, at time.Time) (store.MemberChange, error) {
 	var c store.MemberChange
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return c, err
 	}
 	g := x.t.groups[groupID]
@@ -289,7 +289,7 @@ func (x *tx) RemoveMembers(ctx context.Context, groupID string, userIDs []string
 // Removed ordered by id.
 func (x *tx) ReplaceMembers(ctx context.Context, groupID string, members []store.Member, at time.Time) (store.MemberChange, error) {
 	var c store.MemberChange
-	if err := x.check(); err != nil {
+	if err := x.check(ctx); err != nil {
 		return c, err
 	}
 	g := x.t.groups[groupID]

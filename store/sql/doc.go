@@ -116,6 +116,17 @@
 // duplicated. Deadlocks, serialization failures and SQLITE_BUSY make
 // Update run fn again a few times.
 //
+// Every statement runs on the context of its call, or, in a batch of
+// SQLite writes committed together, on the context of its write: a request
+// whose deadline passes, or whose client goes away, stops at its next
+// statement, its transaction (or savepoint) is rolled back, and the call
+// returns the context's error, so no write holds the database past the
+// deadline of its request. Statements that take a list of values (the rows
+// of a user's emails, member ids, events) are split into chunks of at most
+// a few hundred values, far below the engines' limits on bound parameters
+// (32,766 on SQLite, 65,535 on PostgreSQL and MySQL), whatever the size of
+// the list.
+//
 // # Events outbox
 //
 // The Tx of an Update implements store.EventRecorder and the Store

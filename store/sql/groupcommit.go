@@ -161,10 +161,16 @@ func (b batchPanic) Error() string {
 // one's result, or an error when the transaction failed as a whole and
 // nothing of it was committed.
 func (s *Store) updateBatch(batch []*pendingWrite) ([]error, error) {
-	// The transaction and its statements run on a context of their own: a
-	// write whose request ends must not interrupt the others' statements
-	// (SQLite rolls the whole transaction back when a write statement is
-	// interrupted). Each write's context is checked before it starts.
+	// The transaction and the batch's own statements (savepoints, commit)
+	// run on a context of their own: a write whose request ends must not
+	// end the others. Each write's statements run on the write's context,
+	// so that the batch never outlives the deadlines of its writes: a write
+	// whose context ends stops at its next statement and is rolled back to
+	// its savepoint; if its context ends inside a write statement, SQLite
+	// rolls the whole transaction back, the savepoint is gone, and the
+	// batch fails as a whole (each write then runs again alone, this one
+	// returning its context's error at once). Each write's context is also
+	// checked before it starts.
 	ctx := context.WithoutCancel(batch[0].ctx)
 	s.stmts.prepare(ctx, s.db)
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{})
@@ -187,13 +193,23 @@ func (s *Store) updateBatch(batch []*pendingWrite) ([]error, error) {
 		if _, err := q.ExecContext(ctx, "SAVEPOINT scim_write"); err != nil {
 			return nil, s.wrap("savepoint", err)
 		}
-		err := s.runFnRecovering(i, w.ctx, q, w.tenant, w.fn)
-		var de *dbError
+		err := s.runFnRecovering(i, w.ctx, fixedContext{q: q.q, ctx: w.ctx}, w.tenant, w.fn)
 		var bp batchPanic
-		if errors.As(err, &de) || errors.As(err, &bp) {
-			// Not the write's own refusal: the database failed, or the
-			// fn panicked. Every write of the batch runs again alone
-			// (where this one gets its retries, or its panic).
+		if errors.As(err, &bp) {
+			return nil, err // runs again alone, to panic in its caller
+		}
+		if werr := w.ctx.Err(); werr != nil {
+			// The write's context ended: it is refused, whatever the
+			// driver made of the interrupted statement, and rolled back
+			// even if fn got to its end (as a commit on an ended context
+			// would be).
+			err = werr
+		}
+		var de *dbError
+		if errors.As(err, &de) {
+			// Not the write's own refusal: the database failed. Every
+			// write of the batch runs again alone, where this one gets
+			// its retries.
 			return nil, err
 		}
 		if err != nil {

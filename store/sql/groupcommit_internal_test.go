@@ -201,3 +201,92 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupCommitWriteContextEnds queues a write between two others, as one
+// batch, and ends its context while its fn runs: its statements stop (even
+// those fn runs on a context of its own), nothing of it is committed, its
+// Update returns the context's error, and the writes around it commit.
+func TestGroupCommitWriteContextEnds(t *testing.T) {
+	never := errors.New("the write's statements never stopped")
+	tests := []struct {
+		name    string
+		timeout time.Duration // 0: fn cancels the context itself
+		fn      func(cancel context.CancelFunc) func(store.Tx) error
+		want    error
+	}{
+		{"cancelled, then fn returns nil", 0, func(cancel context.CancelFunc) func(store.Tx) error {
+			return createFn("a2", func() error { cancel(); return nil })
+		}, context.Canceled},
+		{"cancelled, then fn writes again", 0, func(cancel context.CancelFunc) func(store.Tx) error {
+			return func(tx store.Tx) error {
+				if err := createFn("a2", nil)(tx); err != nil {
+					return err
+				}
+				cancel()
+				return createFn("a2b", nil)(tx)
+			}
+		}, context.Canceled},
+		{"deadline inside a long loop of statements", 300 * time.Millisecond, func(context.CancelFunc) func(store.Tx) error {
+			return func(tx store.Tx) error {
+				if err := createFn("a2", nil)(tx); err != nil {
+					return err
+				}
+				for start := time.Now(); time.Since(start) < 10*time.Second; {
+					if _, err := tx.ListUsers(context.Background(), store.Query{Limit: 10}); err != nil {
+						return err
+					}
+				}
+				return never
+			}
+		}, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openGroupCommitStore(t)
+			ctx := context.Background()
+			gate, started := make(chan struct{}), make(chan struct{})
+			leaderDone := make(chan error, 1)
+			go func() {
+				leaderDone <- s.Update(ctx, "a", createFn("a0", func() error { close(started); <-gate; return nil }))
+			}()
+			<-started
+
+			wctx, cancel := context.WithCancel(ctx)
+			if tt.timeout > 0 {
+				wctx, cancel = context.WithTimeout(ctx, tt.timeout)
+			}
+			defer cancel()
+			errs := make([]error, 3)
+			fns := []func(store.Tx) error{createFn("a1", nil), tt.fn(cancel), createFn("a3", nil)}
+			ctxs := []context.Context{ctx, wctx, ctx}
+			var wg sync.WaitGroup
+			for i := range fns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = s.Update(ctxs[i], "a", fns[i])
+				}()
+				queued(t, s, i+1)
+			}
+			start := time.Now()
+			close(gate)
+			wg.Wait()
+			elapsed := time.Since(start)
+			if err := <-leaderDone; err != nil {
+				t.Fatalf("leading write: %v", err)
+			}
+			if diff := cmp.Diff([]error{nil, tt.want, nil}, errs, cmp.Comparer(func(a, b error) bool { return errors.Is(b, a) })); diff != "" {
+				t.Errorf("Update results (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"a0", "a1", "a3"}, userNames(t, s, "a")); diff != "" {
+				t.Errorf("users (-want +got):\n%s", diff)
+			}
+			if tt.timeout > 0 && elapsed > tt.timeout+2*time.Second {
+				t.Errorf("the batch took %v, past its write's %v deadline", elapsed, tt.timeout)
+			}
+			if s.writes.batched.Load() == 0 {
+				t.Error("the writes did not run as one batch")
+			}
+		})
+	}
+}

@@ -203,13 +203,25 @@ func (s *Store) updateOnce(ctx context.Context, tenant string, fn func(store.Tx)
 		}
 	}()
 	if err := s.runFn(ctx, s.queryer(tx), tenant, fn); err != nil {
-		return err
+		return ended(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return s.wrap("commit", err)
+		return ended(ctx, s.wrap("commit", err))
 	}
 	committed = true
 	return nil
+}
+
+// ended returns ctx's error in place of err, a database error, when ctx
+// has ended: the driver's report of an interrupted statement, or
+// database/sql's ErrTxDone for a transaction it rolled back when ctx
+// ended, is the context's doing. A write's own refusal stays.
+func ended(ctx context.Context, err error) error {
+	var de *dbError
+	if cerr := ctx.Err(); cerr != nil && errors.As(err, &de) {
+		return cerr
+	}
+	return err
 }
 
 // runFn runs fn in the transaction q, for tenant: it takes the tenant's

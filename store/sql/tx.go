@@ -468,17 +468,23 @@ func (t *storeTx) writeEmails(ctx context.Context, userID string, attrs map[stri
 			return err
 		}
 	}
+	// In statements of chunkSize rows (9 parameters each), far below the
+	// engines' limits on bound parameters (SQLite's 32,766, PostgreSQL's
+	// and MySQL's 65,535), however many emails the user has.
 	rows := emailRows(attrs)
-	if len(rows) == 0 {
-		return nil
+	for lo := 0; lo < len(rows); lo += chunkSize {
+		hi := min(len(rows), lo+chunkSize)
+		args := make([]any, 0, 9*(hi-lo))
+		for i := lo; i < hi; i++ {
+			e := rows[i]
+			args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary, e.bare)
+		}
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", hi-lo), ", ")
+		if _, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary, bare) VALUES "+values, args...); err != nil {
+			return err
+		}
 	}
-	var args []any
-	for i, e := range rows {
-		args = append(args, t.tenant, userID, i, e.value, foldPtr(e.value), e.typ, foldPtr(e.typ), e.primary, e.bare)
-	}
-	values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(rows)), ", ")
-	_, err := t.exec(ctx, "write emails", "INSERT INTO scim_emails (tenant, user_id, pos, value, value_folded, type, type_folded, is_primary, bare) VALUES "+values, args...)
-	return err
+	return nil
 }
 
 // current reads the version and creation time of a user or group.
@@ -664,12 +670,16 @@ func (t *storeTx) DeleteGroup(ctx context.Context, id string) error {
 // chunkSize bounds the number of ids in one IN list or multi-row INSERT.
 const chunkSize = 200
 
+// readChunk bounds the number of ids in the IN list of a read: a round
+// trip per chunk, 500 parameters and a few more.
+const readChunk = 500
+
 // existingIDs returns which of ids match the query, which selects one id
 // column and ends in "IN " for the list.
 func (r *reader) existingIDs(ctx context.Context, op, query string, prefix []any, ids []string) (map[string]bool, error) {
 	found := map[string]bool{}
 	for len(ids) > 0 {
-		chunk := ids[:min(len(ids), chunkSize)]
+		chunk := ids[:min(len(ids), readChunk)]
 		ids = ids[len(chunk):]
 		rows, err := r.query(ctx, op, query+inList(len(chunk)), append(append([]any{}, prefix...), anys(chunk)...)...)
 		if err != nil {

@@ -39,9 +39,19 @@
 // the Store must implement store.EventLog. The suite checks that Seq
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
-// store.TokenStore.
+// store.TokenStore, UnmanagedByEmail when the Reader does not implement
+// store.UnmanagedEmailFinder.
 //
-// The suite keeps its data sets small (the largest has 250 users) and never
+// # Contexts
+//
+// A call whose context has ended returns an error matching the context's
+// error (errors.Is), and an Update whose context ends before fn returns
+// (or while it commits) applies nothing of fn's writes and returns such an
+// error, as a commit on an ended context does in database/sql.
+//
+// The suite keeps its data sets small (the largest has 250 users, and one
+// user has 20,000 emails and one membership write 70,000 ids, for the
+// limits of SQL statements) and never
 // sleeps, so that it runs in seconds against a real database.
 package storetest
 
@@ -94,6 +104,10 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MemberCounts", testMemberCounts},
 		{"RawUser", testRawUser},
 		{"RawUserList", testRawUserList},
+		{"ManyEmails", testManyEmails},
+		{"ManyMemberIDs", testManyMemberIDs},
+		{"UnmanagedByEmail", testUnmanagedByEmail},
+		{"Context", testContext},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
