@@ -51,6 +51,10 @@ func toSCIM(err error, kind, id string) (e *Error, internal bool) {
 		return &Error{Status: http.StatusServiceUnavailable, Detail: "storage temporarily unavailable; retry later"}, true
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Detail: "request timed out; retry later"}, true
+	case errors.Is(err, context.Canceled):
+		// The client went away (or the app cancelled the request): nobody
+		// reads the answer, and nothing failed on our side.
+		return &Error{Status: http.StatusServiceUnavailable, Detail: "request cancelled; retry later"}, false
 	}
 	return errInternal, true
 }

@@ -162,3 +162,31 @@ func (failingStore) View(context.Context, string, func(store.Reader) error) erro
 func (failingStore) Update(context.Context, string, func(store.Tx) error) error {
 	return errors.New("disk on fire")
 }
+
+// cancelledStore fails every call as a request whose client went away.
+type cancelledStore struct{}
+
+func (cancelledStore) View(context.Context, string, func(store.Reader) error) error {
+	return context.Canceled
+}
+
+func (cancelledStore) Update(context.Context, string, func(store.Tx) error) error {
+	return context.Canceled
+}
+
+// TestCancelledRequestIsNoInternalError: a store call that ends because
+// the request was cancelled is not logged as an internal error.
+func TestCancelledRequestIsNoInternalError(t *testing.T) {
+	logs := new(syncBuffer)
+	h, err := scim.NewHandler(cancelledStore{}, demoPolicy, scim.Config{
+		Authenticator: tokensFor(), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(t, h)
+	s := &testServer{t: t, srv: srv, base: srv.URL}
+	s.must(http.StatusServiceUnavailable, "GET", "/Users", "")
+	if strings.Contains(logs.String(), "request failed") {
+		t.Errorf("a cancelled request was logged as an internal error:\n%s", logs)
+	}
+}
