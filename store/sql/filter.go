@@ -185,7 +185,8 @@ func (b *builder) compare(k kind, c store.Compare) (string, error) {
 // column's copy folded in Go by store.Fold, so that every engine compares
 // as store.Eval does; otherwise case-insensitive comparisons lower the
 // column in SQL, which agrees with store.Fold only on ASCII text: it is
-// used for ids, which the handler makes ASCII.
+// used for ids (members.value), which are ASCII unless the app's
+// Config.NewID makes others.
 func (b *builder) stringColumn(exact, folded string, c store.Compare, alwaysPresent bool) string {
 	if c.Op == store.Pr {
 		if alwaysPresent {
