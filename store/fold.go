@@ -6,7 +6,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -38,32 +37,54 @@ func Fold(s string) string {
 	return strings.ToLower(s)
 }
 
-// casers holds case folders, which keep state between calls and so
-// cannot be shared between goroutines.
-var casers = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
-
+// foldUnicode is Fold beyond ASCII: NFKD, then each rune folded (format
+// characters dropped, ß and ẞ as "ss", the rest by foldRune), then NFKD
+// again where the result is not in NFKD (a format character dropped from
+// between combining marks can leave them out of canonical order). After
+// NFKD, Unicode's full case folding differs from its simple folding only
+// on ß and ẞ: TestFoldIsFullCaseFolding checks every code point against
+// golang.org/x/text/cases.
 func foldUnicode(s string) string {
-	s = strings.Map(dropFormat, s)
-	s = norm.NFKD.String(s)
-	c := casers.Get().(*cases.Caser)
-	s = c.String(s)
-	casers.Put(c)
-	// cases.Fold leaves a few case pairs apart (it folds Cherokee capitals
-	// to small letters and small letters to capitals): foldRune maps every
-	// rune of a case orbit to one member.
-	s = strings.Map(foldRune, s)
-	// Folding can turn a character into one that decomposes (U+0130, İ,
-	// folds to i and a combining dot).
-	return norm.NFKD.String(s)
+	f := folders.Get().(*folder)
+	defer folders.Put(f)
+	f.it.InitString(norm.NFKD, s)
+	b := f.buf[:0]
+	for !f.it.Done() {
+		for seg := f.it.Next(); len(seg) > 0; {
+			r, n := utf8.DecodeRune(seg)
+			seg = seg[n:]
+			switch {
+			case r < utf8.RuneSelf:
+				if 'A' <= r && r <= 'Z' {
+					r += 'a' - 'A'
+				}
+				b = append(b, byte(r))
+			case r == 'ß' || r == 'ẞ':
+				b = append(b, "ss"...)
+			case r >= 0xAD && unicode.Is(unicode.Cf, r):
+			default:
+				b = utf8.AppendRune(b, foldRune(r))
+			}
+		}
+	}
+	out := string(b)
+	if norm.NFKD.QuickSpan(b) != len(b) {
+		out = norm.NFKD.String(out)
+	}
+	if cap(b) <= 4096 {
+		f.buf = b // a buffer for the next call, unless a rare big one
+	}
+	return out
 }
 
-// dropFormat drops the invisible format characters (category Cf).
-func dropFormat(r rune) rune {
-	if r >= 0xAD && unicode.Is(unicode.Cf, r) {
-		return -1
-	}
-	return r
+// folder is foldUnicode's state, kept between calls: a normalising
+// iterator and a buffer.
+type folder struct {
+	it  norm.Iter
+	buf []byte
 }
+
+var folders = sync.Pool{New: func() any { return new(folder) }}
 
 // foldRune maps each rune of a simple case-folding orbit to the same rune
 // (the lower case of the upper case of its lower case: "ſ", "s" and "S"

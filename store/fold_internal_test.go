@@ -3,8 +3,10 @@ package store
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -80,6 +82,43 @@ func TestFoldIsStable(t *testing.T) {
 			}
 			if d := Fold(norm.NFD.String(s)); d != k {
 				t.Errorf("Fold(%q) = %q, but its NFD folds to %q", s, k, d)
+			}
+		}
+	}
+}
+
+// TestFoldIsFullCaseFolding checks Fold against its definition written
+// with golang.org/x/text/cases (full case folding; its folds of Cherokee
+// letters, capitals to small and small to capitals, mapped to one member
+// by foldRune), on every code point beyond ASCII, alone and before
+// combining marks.
+func TestFoldIsFullCaseFolding(t *testing.T) {
+	caser := cases.Fold()
+	def := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if unicode.Is(unicode.Cf, r) {
+				return -1
+			}
+			return r
+		}, s)
+		s = caser.String(norm.NFKD.String(s))
+		return norm.NFKD.String(strings.Map(foldRune, s))
+	}
+	last := rune(unicode.MaxRune)
+	if testing.Short() {
+		last = 0xFFFF
+	}
+	for r := rune(0x80); r <= last; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		for _, m := range []string{"", "\u0345", "\u0301"} {
+			if m != "" && r > 0xFFFF {
+				break
+			}
+			s := string(r) + m
+			if got, want := Fold(s), def(s); got != want {
+				t.Errorf("Fold(%q) = %q, want %q", s, got, want)
 			}
 		}
 	}
