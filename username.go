@@ -34,7 +34,7 @@ func normalizeUserName(name string) (string, error) {
 // supplementary-plane letter followed by a combining mark as a Basic
 // Multilingual Plane one).
 func nfc(s string) string {
-	if norm.NFC.IsNormalString(s) {
+	if norm.NFC.QuickSpanString(s) == len(s) {
 		return s
 	}
 	c := norm.NFC.String(s)

@@ -28,13 +28,15 @@ func userNameOf(attrs store.Attributes) (string, error) {
 	if strings.TrimSpace(name) == "" {
 		return "", &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue, Detail: "userName is required"}
 	}
-	name, err := normalizeUserName(name)
+	normal, err := normalizeUserName(name)
 	if err != nil {
 		return "", err
 	}
-	attrs["userName"] = name
+	if normal != name {
+		attrs["userName"] = normal
+	}
 	trimEmails(attrs)
-	return name, nil
+	return normal, nil
 }
 
 func taken(userName string) error {
