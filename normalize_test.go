@@ -53,7 +53,7 @@ func TestLookAlikeUserNames(t *testing.T) {
 					t.Errorf("POST userName %q: %d %v, want 400 invalidValue\n%s", name, r.status, r.body["scimType"], r.raw)
 				}
 			}
-			for _, q := range []string{"ＡＤＭＩＮ", "Admin", "JOSE\u0301@EXAMPLE.COM", "strasse", "\u212AELVIN"} {
+			for _, q := range []string{"ＡＤＭＩＮ", "Admin", "JOSE\u0301@EXAMPLE.COM", "strasse", "\u212AELVIN", "  spaced@x.com "} {
 				r := s.must(200, "GET", "/Users?filter="+url.QueryEscape(fmt.Sprintf("userName eq %q", q)), "")
 				if r.body["totalResults"] != float64(1) {
 					t.Errorf("filter userName eq %q: totalResults %v, want 1\n%s", q, r.body["totalResults"], r.raw)
