@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -19,13 +20,23 @@ import (
 // have their role changed through SCIM.
 
 // userNameOf returns the userName of normalised attributes, or a 400 when
-// it is missing or blank (RFC 7643 §4.1.1: userName is REQUIRED).
+// it is missing or blank (RFC 7643 §4.1.1: userName is REQUIRED) or
+// invalid. It stores in attrs the userName as normalizeUserName returns it
+// and the email values trimmed (see trimEmails).
 func userNameOf(attrs store.Attributes) (string, error) {
 	name, _ := attrs["userName"].(string)
 	if strings.TrimSpace(name) == "" {
 		return "", &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue, Detail: "userName is required"}
 	}
-	return name, nil
+	normal, err := normalizeUserName(name)
+	if err != nil {
+		return "", err
+	}
+	if normal != name {
+		attrs["userName"] = normal
+	}
+	trimEmails(attrs)
+	return normal, nil
 }
 
 func taken(userName string) error {
@@ -383,7 +394,7 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 		}
 		if attrs != nil || !u.Managed {
 			if attrs == nil {
-				attrs = u.Attributes
+				attrs = maps.Clone(u.Attributes) // userNameOf normalises it
 			}
 			if u, deactivated, err = h.writeUser(ctx, tx, u, attrs); err != nil {
 				return err
@@ -475,7 +486,7 @@ func (h *Handler) applyUserRules(before *store.User, attrs store.Attributes) err
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
 				Detail: "email addresses cannot be changed through SCIM in this app"}
 		}
-		if old := before.UserName(); strings.Contains(old, "@") && !strings.EqualFold(old, after.UserName()) {
+		if old := before.UserName(); strings.Contains(old, "@") && store.Fold(old) != store.Fold(strings.TrimSpace(after.UserName())) {
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
 				Detail: "userName is the user's email address and cannot be changed through SCIM in this app"}
 		}
@@ -499,10 +510,10 @@ func keepNames(attrs, previous store.Attributes) {
 func sameFolded(a, b []string) bool {
 	set := map[string]int{}
 	for _, s := range a {
-		set[strings.ToLower(s)] |= 1
+		set[store.Fold(strings.TrimSpace(s))] |= 1
 	}
 	for _, s := range b {
-		set[strings.ToLower(s)] |= 2
+		set[store.Fold(strings.TrimSpace(s))] |= 2
 	}
 	for _, v := range set {
 		if v != 3 {

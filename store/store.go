@@ -10,6 +10,22 @@
 // Adapters shipped with scimkit live in store/memory (tests and demos) and
 // store/sql (SQLite, PostgreSQL, MySQL/MariaDB). Every adapter runs the
 // conformance suite in store/storetest.
+//
+// # Case-insensitive keys
+//
+// "Case-insensitive" means equal under Fold, everywhere: an adapter keeps
+// Fold(userName) unique per tenant among users, and Fold(displayName)
+// among groups (ErrConflict otherwise), looks users up by it in
+// UserByUserName, and compares Fold of both sides for every filter
+// without CaseExact (eq, ne, co, sw, ew, gt, ge, lt, le) and for sorting,
+// as Eval does. Fold is the compatibility caseless form (NFKD, full case
+// folding, format characters dropped): "admin", "ADMIN", "ａｄｍｉｎ" and
+// "admin\u200b" share a key, as do "Straße" and "STRASSE". An adapter
+// that stores keys computes them with Fold in Go rather than with its
+// database's lower() or collations, which differ between engines beyond
+// ASCII, and recomputes stored keys when it upgrades to a version whose
+// Fold differs. The handler stores userName without outer white space and
+// in NFC, and refuses control and format characters in it.
 package store
 
 import (
@@ -24,8 +40,8 @@ var (
 	// ErrNotFound reports that the user or group does not exist in the tenant.
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict reports that a write would break a uniqueness rule: a
-	// userName (case-insensitive) or a group displayName (case-insensitive)
-	// already taken in the tenant, or an id that already exists.
+	// userName or a group displayName already taken in the tenant (equal
+	// under Fold), or an id that already exists.
 	ErrConflict = errors.New("store: conflict")
 	// ErrVersionMismatch reports that a write carried a version other than
 	// the stored one: someone else changed the resource in between.
@@ -69,7 +85,7 @@ type Reader interface {
 	User(ctx context.Context, id string) (User, error)
 
 	// UserByUserName returns the user whose userName equals userName
-	// compared case-insensitively (Unicode simple folding), or ErrNotFound.
+	// compared case-insensitively (equal under Fold), or ErrNotFound.
 	UserByUserName(ctx context.Context, userName string) (User, error)
 
 	// ListUsers returns the users matching q.Filter, ordered and paged as q

@@ -122,7 +122,9 @@ func notFound(kind, id string) error {
 
 // fold returns the key under which a case-insensitive string is indexed:
 // store.Fold, the definition Eval and every adapter share. It runs in Go
-// because SQLite's lower() and NOCASE only know ASCII.
+// because SQLite's lower() and NOCASE only know ASCII. The *_fold columns
+// hold its results: an app upgrading to a version of scimkit whose Fold
+// differs recomputes them, as sqlstore's migration 0005 does.
 func fold(s string) string { return store.Fold(s) }
 
 // nullFold is fold(s) as a column value: NULL for "", which unique indexes

@@ -401,6 +401,11 @@ func compare(path store.Path, a *schema.Attr, e *fp.AttributeExpression) (store.
 		return nil, scimerr.BadRequest(scimerr.InvalidFilter,
 			"invalid filter: value %v is not a valid %s for %q", e.CompareValue, a.Type, path.String())
 	}
+	if s, ok := v.(string); ok && (op == store.Eq || op == store.Ne) && path == (store.Path{Name: "userName"}) {
+		// userName is stored without outer white space: an IdP that looks
+		// up, padded, the name it is about to send finds the user.
+		v = strings.TrimSpace(s)
+	}
 	return store.Compare{Path: path, Op: op, Value: v, CaseExact: a.CaseExact}, nil
 }
 

@@ -35,6 +35,15 @@
 // first succeeds, then costs nothing. New refuses a dialect that the
 // database's driver is known not to speak.
 //
+// Some migrations have a part in Go, which Migrate runs after the file's
+// statements: 0005_fold.sql is followed by Store.Refold, which recomputes
+// the keys the current store.Fold changes (on rows with text beyond
+// ASCII). When two users or two groups of a tenant come to share a key
+// ("admin" and "ＡＤＭＩＮ", "Straße" and "STRASSE"), Migrate changes
+// nothing and returns a *FoldCollisionError naming them; rename or delete
+// all but one of each and run it again. Apps that apply the files with
+// their own tool call Refold after 0005_fold.sql.
+//
 // # Tables
 //
 // scim_users and scim_groups keep each resource's attributes as a JSON
@@ -43,8 +52,8 @@
 // tenant), externalId, the case-folded group displayName (unique per
 // tenant). scim_emails holds one row per element of a user's emails
 // (value, type and primary, folded copies indexed). scim_members holds one
-// row per membership, keyed (tenant, group, user) and indexed (tenant,
-// user), so that adding or removing members costs the same whatever the
+// row per membership, with the member's display and its folded copy, keyed
+// (tenant, group, user) and indexed (tenant, user), so that adding or removing members costs the same whatever the
 // size of the group. Each resource row carries a version for ETags and its
 // created and lastModified times as Unix nanoseconds; a user row also
 // carries the fields of store.User beyond its attributes (role, managed,
@@ -99,7 +108,9 @@
 // every write: it lists each attribute's values in a uniform shape (exact
 // and case-folded strings, numbers, booleans, times) so that one SQL shape
 // per engine (json_each, jsonb_array_elements, JSON_TABLE) gives
-// store.Eval's semantics: case-insensitive comparison unless CaseExact,
+// store.Eval's semantics: case-insensitive comparison unless CaseExact
+// (on copies folded in Go by store.Fold, never with the engine's lower(),
+// so that every engine gives the same results beyond ASCII),
 // any-value matching on multi-valued attributes, "ne" as the negation of
 // "eq", value paths matched element by element. Substring operators use
 // instr/strpos/LOCATE, never LIKE, so a value's % and _ are plain

@@ -49,3 +49,19 @@ func ReadAllUsers(ctx context.Context, s *Store, tenant string, fn func(store.Us
 	}
 	return rows.Err()
 }
+
+// MigrateTo applies the migrations up to version, as an earlier version of
+// the package would have, outside a transaction.
+func MigrateTo(ctx context.Context, s *Store, version int) error {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil {
+		return err
+	}
+	var keep []migration
+	for _, m := range ms {
+		if m.version <= version {
+			keep = append(keep, m)
+		}
+	}
+	return s.applyMigrations(ctx, s.db, keep)
+}

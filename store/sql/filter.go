@@ -182,8 +182,11 @@ func (b *builder) compare(k kind, c store.Compare) (string, error) {
 }
 
 // stringColumn compares a text column. folded, when not "", holds the
-// column's folded copy; otherwise case-insensitive comparisons lower the
-// column in SQL (ASCII only on SQLite; used for ids).
+// column's copy folded in Go by store.Fold, so that every engine compares
+// as store.Eval does; otherwise case-insensitive comparisons lower the
+// column in SQL, which agrees with store.Fold only on ASCII text: it is
+// used for ids (members.value), which are ASCII unless the app's
+// Config.NewID makes others.
 func (b *builder) stringColumn(exact, folded string, c store.Compare, alwaysPresent bool) string {
 	if c.Op == store.Pr {
 		if alwaysPresent {
@@ -583,7 +586,7 @@ func (b *builder) membersCompare(c store.Compare) string {
 			b.stringColumn("m.user_id", "", c, false) + ")"
 	case "display":
 		return "EXISTS (SELECT 1 FROM scim_members m WHERE m.tenant = r.tenant AND m.group_id = r.id AND m.display <> '' AND " +
-			b.stringColumn("m.display", "", c, false) + ")"
+			b.stringColumn("m.display", "m.display_folded", c, false) + ")"
 	}
 	return sqlFalse
 }
@@ -622,7 +625,7 @@ func (b *builder) memberWhere(f store.Filter) (string, error) {
 		case "value":
 			return b.stringColumn("m.user_id", "", f, false), nil
 		case "display":
-			return b.stringColumn("m.display", "", f, false), nil
+			return b.stringColumn("m.display", "m.display_folded", f, false), nil
 		}
 		return sqlFalse, nil
 	}

@@ -192,9 +192,22 @@ func (s *Store) applyMigrations(ctx context.Context, q execQueryer, ms []migrati
 		if applied[m.version] {
 			continue
 		}
+		var plan *refoldPlan
+		if m.version == refoldVersion {
+			// Collisions are found before the migration changes anything,
+			// on MySQL too, where its statements commit at once.
+			if plan, err = s.planRefold(ctx, q); err != nil {
+				return err
+			}
+		}
 		for i, stmt := range m.stmts {
 			if _, err := q.ExecContext(ctx, stmt); err != nil {
 				return s.wrap(fmt.Sprintf("migrate: %s statement %d", m.name, i+1), err)
+			}
+		}
+		if plan != nil {
+			if err := s.applyRefoldIn(ctx, q, plan); err != nil {
+				return err
 			}
 		}
 		if _, err := q.ExecContext(ctx, insert, m.version, m.name, time.Now().UnixNano()); err != nil {
@@ -202,4 +215,22 @@ func (s *Store) applyMigrations(ctx context.Context, q execQueryer, ms []migrati
 		}
 	}
 	return nil
+}
+
+// applyRefoldIn applies a refold plan in q: in a transaction of its own on
+// MySQL, where Migrate runs on a connection, in q's otherwise.
+func (s *Store) applyRefoldIn(ctx context.Context, q execQueryer, plan *refoldPlan) error {
+	conn, ok := q.(*sql.Conn)
+	if !ok || s.dialect != MySQL {
+		return s.applyRefold(ctx, q, plan)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap("migrate: refold", err)
+	}
+	defer tx.Rollback()
+	if err := s.applyRefold(ctx, tx, plan); err != nil {
+		return err
+	}
+	return s.wrap("migrate: refold", tx.Commit())
 }

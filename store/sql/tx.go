@@ -716,14 +716,14 @@ func (t *storeTx) insertMembers(ctx context.Context, groupID string, ms []store.
 		ms = ms[len(chunk):]
 		var args []any
 		for _, m := range chunk {
-			args = append(args, t.tenant, groupID, m.Value, m.Display)
+			args = append(args, t.tenant, groupID, m.Value, m.Display, fold(m.Display))
 		}
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(chunk)), ", ")
 		// The tenant lock makes conflicts impossible; ignoring them anyway
 		// keeps a membership single even if a caller bypasses it.
-		q := "INSERT INTO scim_members (tenant, group_id, user_id, display) VALUES " + values + " ON CONFLICT DO NOTHING"
+		q := "INSERT INTO scim_members (tenant, group_id, user_id, display, display_folded) VALUES " + values + " ON CONFLICT DO NOTHING"
 		if t.s.dialect == MySQL {
-			q = "INSERT IGNORE INTO scim_members (tenant, group_id, user_id, display) VALUES " + values
+			q = "INSERT IGNORE INTO scim_members (tenant, group_id, user_id, display, display_folded) VALUES " + values
 		}
 		if _, err := t.exec(ctx, "add members", q, args...); err != nil {
 			return err

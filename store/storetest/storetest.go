@@ -91,6 +91,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"FilterUsers", testFilterUsers},
 		{"FilterGroups", testFilterGroups},
+		{"Folding", testFolding},
 		{"Sort", testSort},
 		{"Paging", testPaging},
 		{"Members", testMembers},
