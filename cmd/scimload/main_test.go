@@ -16,7 +16,7 @@ import (
 // expects. It asserts nothing about time.
 func TestSmallLoadHasNoErrors(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a small load")
+		t.Skip("-short: this test runs a small load")
 	}
 	out := filepath.Join(t.TempDir(), "run.json")
 	args := []string{"-target", "memory", "-users", "2000", "-members", "1000", "-burst", "50",
@@ -70,10 +70,10 @@ func TestTargetsMustBeLoopback(t *testing.T) {
 func TestPostgresRunLeavesNothing(t *testing.T) {
 	dsn := os.Getenv("SCIM_TEST_POSTGRES_DSN")
 	if dsn == "" {
-		t.Skip("SCIM_TEST_POSTGRES_DSN is not set")
+		t.Skip("SCIM_TEST_POSTGRES_DSN is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 	}
 	if testing.Short() {
-		t.Skip("runs a small load")
+		t.Skip("-short: this test runs a small load")
 	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {

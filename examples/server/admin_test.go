@@ -65,7 +65,7 @@ func TestDemoAdminKnownTenants(t *testing.T) {
 		"sqlite": func(t *testing.T) string { return "scim.db" },
 		"postgres": func(t *testing.T) string {
 			if os.Getenv("SCIM_TEST_POSTGRES_DSN") == "" {
-				t.Skip("SCIM_TEST_POSTGRES_DSN is not set")
+				t.Skip("SCIM_TEST_POSTGRES_DSN is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 			}
 			return crashPostgresDB(t)
 		},
