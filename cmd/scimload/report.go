@@ -71,7 +71,7 @@ type ratio struct {
 	RefWall float64 `json:"ref_wall,omitempty"`
 }
 
-// check is one of issue 6's targets, evaluated on this run.
+// check is one of the targets of docs/performance.md, evaluated on this run.
 type check struct {
 	Target   string  `json:"target"`
 	Measured string  `json:"measured"`
@@ -186,7 +186,7 @@ func (rep *report) build(l *load) {
 		grow("group GET excl. members M vs 10", "group.get-excl@"+m, "group.get-excl@10")
 	}
 
-	// The targets of issue 6 that one run can judge.
+	// The targets of docs/performance.md that one run can judge.
 	growth := map[string]float64{}
 	for _, g := range rep.Growth {
 		growth[g.Name] = g.Value
