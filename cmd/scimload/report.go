@@ -276,7 +276,7 @@ func (rep *report) print(w io.Writer) {
 			fmt.Fprintf(w, "  %-34s %7s %7s %7s %7s  (%s / %s)\n", g.Name, times(g.Value), times(g.CPU), times(g.Wall), times(g.RefWall), g.Of, g.Over)
 		}
 	}
-	fmt.Fprintln(w, "\ntargets (issue 6):")
+	fmt.Fprintln(w, "\ntargets:")
 	for _, c := range rep.Targets {
 		verdict := "MISS"
 		if c.Pass {

@@ -201,6 +201,9 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		// The app consumes its outbox; the memory store keeps every event
 		// until trimmed.
 		done := make(chan struct{})
+		// tenant is the package's; a later run (the tests run several)
+		// sets it again while this goroutine may still be ticking.
+		trimmed := tenant
 		go func() {
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
@@ -209,7 +212,7 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 				case <-done:
 					return
 				case <-t.C:
-					mem.TrimEvents(tenant, math.MaxInt64)
+					mem.TrimEvents(trimmed, math.MaxInt64)
 				}
 			}
 		}()
