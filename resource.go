@@ -12,7 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/scimkit/scim/internal/jsoncheck"
 	"github.com/scimkit/scim/internal/jsonenc"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
@@ -482,8 +484,19 @@ func (h *Handler) fail(w http.ResponseWriter, r *request, err error, kind, id st
 	writeError(w, e)
 }
 
-// readBody reads the request body within the configured limit.
+// readBody reads the request body within the configured limit, and
+// refuses a JSON text that readers could take differently (see
+// checkJSON).
 func readBody(r *request) ([]byte, error) {
+	b, err := readRawBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return b, checkJSON(b, false)
+}
+
+// readRawBody reads the request body within the configured limit.
+func readRawBody(r *request) ([]byte, error) {
 	if r.bodyR == nil {
 		return nil, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "request body is empty"}
 	}
@@ -505,6 +518,46 @@ func readBody(r *request) ([]byte, error) {
 	}
 	r.bodyRead = true
 	return b, nil
+}
+
+// checkJSON refuses, before anything decodes b, what would let two JSON
+// readers (a WAF and scimkit, say) see different values: a member name
+// given twice in one object (ignoring case, as SCIM attribute names are
+// compared), bytes that are not UTF-8 and escaped lone surrogates, all
+// 400 invalidSyntax; and, unless allowNUL, the character NUL in a string,
+// which no SQL store can keep as text: 400 invalidValue. One pass over
+// the bytes.
+func checkJSON(b []byte, allowNUL bool) error {
+	p := jsoncheck.Check(b)
+	at := " at byte " + strconv.Itoa(p.Offset)
+	switch p.Kind {
+	case jsoncheck.DuplicateKey:
+		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax,
+			Detail: "request body has the member " + strconv.Quote(truncate(p.Key, 64)) + " twice in one object (names are case-insensitive)" + at}
+	case jsoncheck.InvalidUTF8:
+		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax,
+			Detail: "request body is not valid UTF-8" + at}
+	case jsoncheck.LoneSurrogate:
+		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax,
+			Detail: "request body has an escaped lone UTF-16 surrogate" + at}
+	case jsoncheck.NUL:
+		if !allowNUL {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
+				Detail: "request body has the NUL character (\\u0000) in a string" + at}
+		}
+	}
+	return nil
+}
+
+// truncate shortens s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // decodeObject reads the body as one JSON object, numbers kept exact.

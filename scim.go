@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
@@ -419,6 +420,15 @@ func (h *Handler) routeResource(w http.ResponseWriter, r *request, rest string, 
 		writeError(w, &Error{Status: http.StatusNotFound, Detail: "no endpoint at " + r.URL.Path})
 	default:
 		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete:
+			if !storableID(rest) {
+				// No resource has such an id, and a SQL store cannot
+				// even compare with it: answered without a store call.
+				writeError(w, &Error{Status: http.StatusNotFound, Detail: rt.Name + " not found: its id has a NUL character or is not UTF-8"})
+				return
+			}
+		}
+		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			get(w, r, rest)
 		case http.MethodPut:
@@ -431,6 +441,12 @@ func (h *Handler) routeResource(w http.ResponseWriter, r *request, rest string, 
 			methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete)
 		}
 	}
+}
+
+// storableID reports whether a resource id from a URL path could name a
+// resource: ids are UTF-8 text without NUL, as every store keeps them.
+func storableID(id string) bool {
+	return utf8.ValidString(id) && strings.IndexByte(id, 0) < 0
 }
 
 func allow(w http.ResponseWriter, r *request, method string) bool {

@@ -16,9 +16,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	fp "github.com/scim2/filter-parser/v2"
 
+	"github.com/scimkit/scim/internal/jsoncheck"
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/internal/scimerr"
 	"github.com/scimkit/scim/store"
@@ -67,6 +69,11 @@ func Parse(rt *schema.ResourceType, expr string) (store.Filter, error) {
 func (l Limits) Parse(rt *schema.ResourceType, expr string) (store.Filter, error) {
 	if len(expr) > l.maxLength() {
 		return nil, limitErr("filter is longer than %d bytes", l.maxLength())
+	}
+	if !utf8.ValidString(expr) || strings.IndexByte(expr, 0) >= 0 {
+		// No stored value holds either; a SQL store cannot compare with
+		// them.
+		return nil, scimerr.BadRequest(scimerr.InvalidFilter, "invalid filter: it has a NUL character or is not UTF-8")
 	}
 	outer, vps, err := prepare(expr, l, false)
 	if err != nil {
@@ -468,12 +475,18 @@ func typedValue(typ schema.Type, v any) (any, bool) {
 }
 
 // unescape decodes the JSON escapes the grammar leaves in a string value.
+// An escaped NUL or lone surrogate is refused: no stored value holds
+// either.
 func unescape(s string) (string, bool) {
 	if !strings.Contains(s, `\`) {
 		return s, true
 	}
+	b := []byte(`"` + s + `"`)
+	if jsoncheck.Check(b).Kind != jsoncheck.OK {
+		return "", false
+	}
 	var out string
-	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+	if err := json.Unmarshal(b, &out); err != nil {
 		return "", false
 	}
 	return out, true
