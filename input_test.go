@@ -1,11 +1,18 @@
 package scim_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimkit/scim"
+	"github.com/scimkit/scim/store"
 )
 
 // inputOutcome is what a test of input validation expects: the status and
@@ -132,6 +139,249 @@ func TestNULAndInvalidUTF8(t *testing.T) {
 			}
 			if diff := cmp.Diff(before, snapshot(t, s.store, "acme")); diff != "" {
 				t.Errorf("refused requests changed the tenant (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestIndexedStringLength stores, on every store, indexed strings of
+// exactly scim.MaxIndexedBytes made of the worst characters: 4-byte ones,
+// and 2-byte ones whose case-folded copy (kept by the SQL store) takes 3
+// bytes. One byte more is 400 invalidValue naming the attribute, never a
+// 500 from a column or index too small.
+func TestIndexedStringLength(t *testing.T) {
+	// Ⱥ (2 bytes) folds to ⱥ (3 bytes): the largest growth of any rune
+	// (TestFoldGrowth).
+	widest := strings.Repeat("Ⱥ", scim.MaxIndexedBytes/2)
+	astral := strings.Repeat("😀", scim.MaxIndexedBytes/4)
+	sharpS := strings.Repeat("ẞ", scim.MaxIndexedBytes/3) + "İ"
+	if len(widest) != scim.MaxIndexedBytes || len(astral) != scim.MaxIndexedBytes || len(sharpS) != scim.MaxIndexedBytes {
+		t.Fatalf("fixture lengths %d, %d, %d", len(widest), len(astral), len(sharpS))
+	}
+	over := func(s string) string { return "a" + s }
+	for _, sc := range isolationStores {
+		t.Run(sc.name, func(t *testing.T) {
+			s := newTestServerWith(t, sc.open(t), scimConfig())
+			user := func(userName, externalID, email string) string {
+				return mustJSON(t, map[string]any{"userName": userName, "externalId": externalID,
+					"emails": []any{map[string]any{"value": email, "type": "work"}}})
+			}
+			group := func(displayName, externalID string) string {
+				return mustJSON(t, map[string]any{"displayName": displayName, "externalId": externalID})
+			}
+			ada := str(s.must(http.StatusCreated, "POST", "/Users", user(widest, astral, widest)).body, "id")
+			s.must(http.StatusCreated, "POST", "/Users", user(astral, widest, astral))
+			s.must(http.StatusCreated, "POST", "/Users", user(sharpS, sharpS, sharpS))
+			team := str(s.must(http.StatusCreated, "POST", "/Groups", group(widest, astral)).body, "id")
+			s.must(http.StatusCreated, "POST", "/Groups", group(astral, widest))
+			s.must(http.StatusCreated, "POST", "/Groups", group(sharpS, sharpS))
+			// The stored values are found again by the indexes.
+			for _, q := range []string{"userName eq " + mustJSON(t, strings.ToLower(widest)), "emails.value eq " + mustJSON(t, widest), "externalId eq " + mustJSON(t, astral)} {
+				r := s.must(http.StatusOK, "GET", "/Users?filter="+url.QueryEscape(q), "")
+				if got := r.body["totalResults"]; got != float64(1) {
+					t.Errorf("filter %.40s…: totalResults %v, want 1", q, got)
+				}
+			}
+			before := snapshot(t, s.store, "acme")
+			patchOp := func(path string, v string) string {
+				return mustJSON(t, map[string]any{"Operations": []any{map[string]any{"op": "replace", "path": path, "value": v}}})
+			}
+			tests := []struct {
+				name, method, path, body, attr string
+			}{
+				{"userName", "POST", "/Users", user(over(widest), "x", "x@acme.test"), "userName"},
+				{"externalId", "POST", "/Users", user("x@acme.test", over(astral), "x@acme.test"), "externalId"},
+				{"emails.value", "POST", "/Users", user("x@acme.test", "x", over(widest)), "emails.value"},
+				{"PUT userName", "PUT", "/Users/" + ada, user(over(sharpS), "x", "x@acme.test"), "userName"},
+				{"PATCH userName", "PATCH", "/Users/" + ada, patchOp("userName", over(widest)), "userName"},
+				{"PATCH email", "PATCH", "/Users/" + ada, patchOp(`emails[type eq "work"].value`, over(astral)), "emails.value"},
+				{"group displayName", "POST", "/Groups", group(over(widest), "x"), "displayName"},
+				{"group externalId", "PUT", "/Groups/" + team, group("Team", over(widest)), "externalId"},
+				{"group rename", "PATCH", "/Groups/" + team, patchOp("displayName", over(astral)), "displayName"},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					r := s.do(tt.method, tt.path, tt.body)
+					if diff := cmp.Diff(inputOutcome{400, "invalidValue"}, outcome(r)); diff != "" {
+						t.Fatalf("%s %s (-want +got):\n%s\n%.300s", tt.method, tt.path, diff, r.raw)
+					}
+					if detail := str(r.body, "detail"); !strings.Contains(detail, `"`+tt.attr+`"`) {
+						t.Errorf("detail %q does not name %q", detail, tt.attr)
+					}
+				})
+			}
+			if diff := cmp.Diff(before, snapshot(t, s.store, "acme")); diff != "" {
+				t.Errorf("refused requests changed the tenant (-want +got):\n%.2000s", diff)
+			}
+		})
+	}
+}
+
+// TestFoldGrowth proves the bound MaxIndexedBytes relies on: no rune's
+// case-folded form (store.Fold, which the SQL store indexes) is more than
+// half as long again as the rune, so a value of MaxIndexedBytes folds to at
+// most 768 bytes, MySQL's indexed column width.
+func TestFoldGrowth(t *testing.T) {
+	worst, worstRune := 0.0, rune(0)
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		in := string(r)
+		if g := float64(len(store.Fold(in))) / float64(len(in)); g > worst {
+			worst, worstRune = g, r
+		}
+	}
+	if worst > 1.5 {
+		t.Errorf("Fold(%q) grows ×%v, more than ×1.5", worstRune, worst)
+	}
+	if got := len(store.Fold(strings.Repeat("Ⱥ", scim.MaxIndexedBytes/2))); got != 768 {
+		t.Errorf("folded worst case: %d bytes, want 768", got)
+	}
+}
+
+// TestMaxValues caps the values of a multi-valued attribute (members
+// aside) in a body and in the result of a PATCH: more is 413 tooMany and
+// nothing changes; repeats do not count.
+func TestMaxValues(t *testing.T) {
+	emails := func(n int, prefix string) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = map[string]any{"value": fmt.Sprintf("%s%d@acme.test", prefix, i), "type": "work"}
+		}
+		return out
+	}
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			s := newTestServerWith(t, sc.open(t), scimConfig())
+			ada := str(s.must(http.StatusCreated, "POST", "/Users", oktaUser("ada@acme.test", "Ada", "L")).body, "id")
+			before := snapshot(t, s.store, "acme")
+			var ops []any
+			for i := range 1000 {
+				ops = append(ops, map[string]any{"op": "add", "path": "emails", "value": emails(10, fmt.Sprintf("op%d-", i))})
+			}
+			roles := make([]any, 1001)
+			for i := range roles {
+				roles[i] = map[string]any{"value": fmt.Sprintf("role-%d", i)}
+			}
+			tests := []struct {
+				name, method, path, body string
+			}{
+				{"POST 1,001 emails", "POST", "/Users", mustJSON(t, map[string]any{"userName": "x@acme.test", "emails": emails(1001, "x")})},
+				{"POST 5,000 emails", "POST", "/Users", mustJSON(t, map[string]any{"userName": "x@acme.test", "emails": emails(5000, "")})},
+				{"PUT 1,001 roles", "PUT", "/Users/" + ada, mustJSON(t, map[string]any{"userName": "ada@acme.test", "roles": roles})},
+				{"PATCH 1,000 ops of 10 emails", "PATCH", "/Users/" + ada, mustJSON(t, map[string]any{"Operations": ops})},
+				{"PATCH one op of 1,001 roles", "PATCH", "/Users/" + ada, mustJSON(t, map[string]any{"Operations": []any{map[string]any{"op": "add", "value": map[string]any{"roles": roles}}}})},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					r := s.do(tt.method, tt.path, tt.body)
+					if diff := cmp.Diff(inputOutcome{413, "tooMany"}, outcome(r)); diff != "" {
+						t.Errorf("%s %s (-want +got):\n%s\n%.300s", tt.method, tt.path, diff, r.raw)
+					}
+				})
+			}
+			if diff := cmp.Diff(before, snapshot(t, s.store, "acme")); diff != "" {
+				t.Errorf("refused requests changed the tenant (-want +got):\n%.2000s", diff)
+			}
+			// At the limit, and over it only by repeats, is accepted.
+			list := emails(1000, "y")
+			list = append(list, map[string]any{"value": "Y0@ACME.TEST", "type": "Work"})
+			r := s.must(http.StatusCreated, "POST", "/Users", mustJSON(t, map[string]any{"userName": "y@acme.test", "emails": list}))
+			if got := len(r.body["emails"].([]any)); got != 1000 {
+				t.Errorf("stored %d emails, want 1000", got)
+			}
+		})
+	}
+	t.Run("configured", func(t *testing.T) {
+		s := newTestServer(t, scim.Config{Limits: scim.Limits{MaxValues: 2}})
+		phones := `[{"value":"1","type":"work"},{"value":"2","type":"home"},{"value":"3","type":"mobile"}]`
+		if diff := cmp.Diff(inputOutcome{413, "tooMany"}, outcome(s.do("POST", "/Users", `{"userName":"x@acme.test","phoneNumbers":`+phones+`}`))); diff != "" {
+			t.Errorf("POST with 3 phone numbers, MaxValues 2 (-want +got):\n%s", diff)
+		}
+		ada := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"ada@acme.test","phoneNumbers":[{"value":"1","type":"work"},{"value":"2"}]}`).body, "id")
+		r := s.do("PATCH", "/Users/"+ada, `{"Operations":[{"op":"add","path":"phoneNumbers","value":[{"value":"3"}]}]}`)
+		if diff := cmp.Diff(inputOutcome{413, "tooMany"}, outcome(r)); diff != "" {
+			t.Errorf("PATCH to 3 phone numbers, MaxValues 2 (-want +got):\n%s", diff)
+		}
+		s = newTestServer(t, scim.Config{Limits: scim.Limits{MaxValues: -1}})
+		s.must(http.StatusCreated, "POST", "/Users", mustJSON(t, map[string]any{"userName": "x@acme.test", "emails": emails(1500, "x")}))
+	})
+}
+
+// TestDuplicateValues checks that a multi-valued attribute never keeps
+// the same (type, value) twice (RFC 7643 §2.4), whether a POST, a PUT or
+// a PATCH brings the repeat: the first is kept, primary when a repeat
+// was; value and type compare as the schema says.
+func TestDuplicateValues(t *testing.T) {
+	for _, sc := range stores {
+		t.Run(sc.name, func(t *testing.T) {
+			s := newTestServerWith(t, sc.open(t), scimConfig())
+			body := `{"userName":"ada@acme.test",
+				"emails":[{"value":"dup@example.com","type":"work"},{"value":"dup@example.com","type":"work"},
+					{"value":"DUP@example.com","type":"Work","primary":true,"display":"x"},{"value":"dup@example.com","type":"home"}],
+				"phoneNumbers":[{"value":"+1 555","type":"work"},{"value":"+1 555","type":"work"}],
+				"ims":[{"value":"ada","type":"xmpp"},{"value":"ada","type":"xmpp"}],
+				"photos":[{"value":"https://p.test/a","type":"photo"},{"value":"https://p.test/a","type":"photo"}],
+				"addresses":[{"streetAddress":"1 Main","type":"work"},{"streetAddress":"1 Main","type":"work","primary":true},{"streetAddress":"2 Main","type":"work"}],
+				"entitlements":[{"value":"e"},{"value":"e"}],
+				"roles":[{"value":"r","type":"t"},{"value":"r","type":"t"},{"value":"r"}],
+				"x509Certificates":[{"value":"QUJD"},{"value":"QUJD"},{"value":"qujd"}]}`
+			want := map[string]any{
+				"emails": []any{
+					map[string]any{"value": "dup@example.com", "type": "work", "primary": true},
+					map[string]any{"value": "dup@example.com", "type": "home"},
+				},
+				"phoneNumbers":     []any{map[string]any{"value": "+1 555", "type": "work"}},
+				"ims":              []any{map[string]any{"value": "ada", "type": "xmpp"}},
+				"photos":           []any{map[string]any{"value": "https://p.test/a", "type": "photo"}},
+				"addresses":        []any{map[string]any{"streetAddress": "1 Main", "type": "work", "primary": true}, map[string]any{"streetAddress": "2 Main", "type": "work"}},
+				"entitlements":     []any{map[string]any{"value": "e"}},
+				"roles":            []any{map[string]any{"value": "r", "type": "t"}, map[string]any{"value": "r"}},
+				"x509Certificates": []any{map[string]any{"value": "QUJD"}, map[string]any{"value": "qujd"}},
+			}
+			pick := func(doc map[string]any) map[string]any {
+				out := map[string]any{}
+				for k := range want {
+					out[k] = doc[k]
+				}
+				return out
+			}
+			r := s.must(http.StatusCreated, "POST", "/Users", body)
+			ada := str(r.body, "id")
+			if diff := cmp.Diff(want, pick(r.body)); diff != "" {
+				t.Errorf("POST (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(want, pick(s.must(http.StatusOK, "GET", "/Users/"+ada, "").body)); diff != "" {
+				t.Errorf("GET after POST (-want +got):\n%s", diff)
+			}
+			r = s.must(http.StatusOK, "PUT", "/Users/"+ada, body)
+			if diff := cmp.Diff(want, pick(r.body)); diff != "" {
+				t.Errorf("PUT (-want +got):\n%s", diff)
+			}
+			// A PATCH adding a repeat, in another case, changes nothing but
+			// primary.
+			r = s.must(http.StatusOK, "PATCH", "/Users/"+ada, `{"Operations":[
+				{"op":"add","path":"emails","value":[{"value":"Dup@Example.com","type":"HOME","primary":true}]},
+				{"op":"add","path":"roles","value":[{"value":"r","type":"t"}]},
+				{"op":"add","value":{"phoneNumbers":[{"value":"+1 555","type":"work"},{"value":"+1 556","type":"work"}]}}]}`)
+			want["emails"] = []any{
+				map[string]any{"value": "dup@example.com", "type": "work", "primary": false},
+				map[string]any{"value": "dup@example.com", "type": "home", "primary": true},
+			}
+			want["phoneNumbers"] = []any{map[string]any{"value": "+1 555", "type": "work"}, map[string]any{"value": "+1 556", "type": "work"}}
+			if diff := cmp.Diff(want, pick(r.body)); diff != "" {
+				t.Errorf("PATCH (-want +got):\n%s", diff)
+			}
+			// A filtered replace that makes two elements the same leaves one.
+			r = s.must(http.StatusOK, "PATCH", "/Users/"+ada, `{"Operations":[{"op":"replace","path":"phoneNumbers[value eq \"+1 556\"].value","value":"+1 555"}]}`)
+			if diff := cmp.Diff([]any{map[string]any{"value": "+1 555", "type": "work"}}, r.body["phoneNumbers"]); diff != "" {
+				t.Errorf("PATCH making a repeat (-want +got):\n%s", diff)
+			}
+			// Group members are one per user id.
+			g := s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+ada+`"},{"value":"`+ada+`","display":"again"}]}`)
+			if got := len(g.body["members"].([]any)); got != 1 {
+				t.Errorf("group has %d members, want 1", got)
 			}
 		})
 	}

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/scimkit/scim/internal/schema"
+	"github.com/scimkit/scim/store"
 )
 
 // Limits bounds what one tenant's requests may cost. Every field has a safe
@@ -17,6 +20,12 @@ type Limits struct {
 	// and the members one group list response carries (later groups of
 	// the page come without members). Default 10,000.
 	MaxMembers int
+	// MaxValues caps the values of a multi-valued attribute other than a
+	// group's members (emails, phoneNumbers, roles, …) in a POST or PUT
+	// body and in the result of a PATCH, counted once repeated (type,
+	// value) pairs are removed; more is 413 with scimType tooMany.
+	// Default 1000.
+	MaxValues int
 	// MaxFilterLength caps a filter's length in bytes. Default 4096.
 	MaxFilterLength int
 	// MaxFilterDepth caps the nesting of a filter. Default 32.
@@ -47,6 +56,7 @@ func (l Limits) withDefaults() Limits {
 	}
 	def(&l.MaxOperations, 1000)
 	def(&l.MaxMembers, 10000)
+	def(&l.MaxValues, 1000)
 	def(&l.MaxFilterLength, 4096)
 	def(&l.MaxFilterDepth, 32)
 	if l.MaxConcurrent == 0 {
@@ -124,4 +134,61 @@ func (h *Handler) admit(w http.ResponseWriter, tenant string) func() {
 func tooMany(w http.ResponseWriter, wait float64, detail string) {
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait)))))
 	writeError(w, &Error{Status: http.StatusTooManyRequests, Detail: detail})
+}
+
+// MaxIndexedBytes is the maximum length, in bytes of UTF-8, of the string
+// attributes a store looks up by and keeps unique: a User's userName,
+// externalId and emails[].value, a Group's displayName and externalId.
+// A longer value is refused with 400 invalidValue naming the attribute,
+// on every store, so that what one store accepts every store does. The
+// worst case fits every SQL engine: case folding (store.Fold) turns a
+// value of 512 bytes into at most 768 (some 2-byte letters fold to 3-byte
+// ones, such as 'Ⱥ' to 'ⱥ'), the width of MySQL's indexed columns, and
+// far below PostgreSQL's index entry limit of about 2,700 bytes.
+const MaxIndexedBytes = 512
+
+// checkIndexed refuses attributes with an indexed string longer than
+// MaxIndexedBytes. Values the same as in before (the stored attributes a
+// PATCH started from, or nil) are let be: a user stored before the limit
+// can still be deactivated.
+func checkIndexed(rt *schema.ResourceType, attrs, before store.Attributes) error {
+	tooLong := func(name string, v, was any) error {
+		if s, ok := v.(string); ok && len(s) > MaxIndexedBytes && s != was {
+			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
+				Detail: "attribute " + strconv.Quote(name) + " is longer than " + strconv.Itoa(MaxIndexedBytes) + " bytes"}
+		}
+		return nil
+	}
+	names := [...]string{"userName", "externalId", "displayName"}
+	for _, name := range names {
+		if name == "displayName" && rt.Core.Attr("members") == nil {
+			continue // a User's displayName is not indexed
+		}
+		if err := tooLong(name, attrs[name], before[name]); err != nil {
+			return err
+		}
+	}
+	list, _ := attrs["emails"].([]any)
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if !ok {
+			continue
+		}
+		if s, ok := m["value"].(string); !ok || len(s) <= MaxIndexedBytes || hasEmail(before, s) {
+			continue
+		}
+		return tooLong("emails.value", m["value"], nil)
+	}
+	return nil
+}
+
+// hasEmail reports whether attrs has an email with the value s.
+func hasEmail(attrs store.Attributes, s string) bool {
+	list, _ := attrs["emails"].([]any)
+	for _, el := range list {
+		if m, ok := el.(map[string]any); ok && m["value"] == s {
+			return true
+		}
+	}
+	return false
 }

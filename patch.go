@@ -18,21 +18,36 @@ import (
 
 // normalize turns a POST or PUT body into stored attributes.
 func (h *Handler) normalize(rt *schema.ResourceType, body map[string]any) (store.Attributes, error) {
-	attrs, _, err := patch.Normalize(rt, body)
+	attrs, _, err := patch.NormalizeWith(rt, body, h.patchOptions())
+	if err == nil {
+		err = checkIndexed(rt, attrs, nil)
+	}
 	return attrs, err
 }
 
 // normalizeGroup is normalize for groups: members come back separately,
 // nil when the body has no members attribute.
 func (h *Handler) normalizeGroup(body map[string]any) (store.Attributes, []store.Member, error) {
-	return patch.Normalize(h.groups, body)
+	attrs, members, err := patch.NormalizeWith(h.groups, body, h.patchOptions())
+	if err == nil {
+		err = checkIndexed(h.groups, attrs, nil)
+	}
+	return attrs, members, err
 }
 
 // applyPatch applies a PatchOp body to attrs. A user is patched as it is
 // rendered, with the role also in the app's extension, and removing the
 // role attribute resets it to the policy's default (RolePolicy.settlePatch).
 func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
-	opts := patch.Options{MaxOperations: h.cfg.Limits.MaxOperations, MaxMembers: h.cfg.Limits.MaxMembers}
+	res, err := h.patch(rt, attrs, body)
+	if err == nil && res.Changed {
+		err = checkIndexed(rt, res.Attrs, attrs)
+	}
+	return res, err
+}
+
+func (h *Handler) patch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
+	opts := h.patchOptions()
 	if rt != h.users || !h.policy.enabled() {
 		return patch.Apply(rt, attrs, body, opts)
 	}
@@ -45,6 +60,11 @@ func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, bo
 	// engine saw may have been only there.
 	res.Changed = res.Changed && !attrsEqual(attrs, res.Attrs)
 	return res, nil
+}
+
+func (h *Handler) patchOptions() patch.Options {
+	l := h.cfg.Limits
+	return patch.Options{MaxOperations: l.MaxOperations, MaxMembers: l.MaxMembers, MaxValues: l.MaxValues}
 }
 
 // applyMembers writes the membership changes of a group PATCH, in order.

@@ -18,11 +18,21 @@ import (
 // For a resource type with a members attribute (Group) the members are
 // returned separately and not in the attributes: nil when the body has no
 // members, an empty slice for "members": [] or null. A body may carry at
-// most DefaultMaxMembers members.
+// most DefaultMaxMembers members, and a multi-valued attribute at most
+// DefaultMaxValues values once repeats are removed.
 func Normalize(rt *schema.ResourceType, body map[string]any) (store.Attributes, []store.Member, error) {
-	e := newEngine(rt, nil, Options{})
+	return NormalizeWith(rt, body, Options{})
+}
+
+// NormalizeWith is Normalize with the limits of opts: MaxMembers and
+// MaxValues (MaxOperations does not apply).
+func NormalizeWith(rt *schema.ResourceType, body map[string]any, opts Options) (store.Attributes, []store.Member, error) {
+	e := newEngine(rt, nil, opts)
 	e.normalize = true
 	if err := e.object(opReplace, body, nil); err != nil {
+		return nil, nil, err
+	}
+	if err := e.finishValues(); err != nil {
 		return nil, nil, err
 	}
 	var members []store.Member

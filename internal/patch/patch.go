@@ -33,8 +33,14 @@
 //   - A null value, or an empty list on replace, removes the attribute.
 //   - Removing a required attribute (userName, displayName) is 400
 //     invalidValue.
-//   - Too many operations or member values is 413 with scimType tooMany:
-//     the request as a whole is too large, not malformed.
+//   - Too many operations or member values, or a multi-valued attribute
+//     left with more values than Options.MaxValues, is 413 with scimType
+//     tooMany: the request as a whole is too large, not malformed.
+//   - The values of a multi-valued attribute the request changes are
+//     de-duplicated (RFC 7643 §2.4): two elements with the same type and
+//     value (compared as the schema says, caseExact or not) are one, the
+//     first kept, and primary when either was. Group members are
+//     de-duplicated by value (see MemberOp).
 package patch
 
 import (
@@ -54,6 +60,7 @@ import (
 const (
 	DefaultMaxOperations = 1000
 	DefaultMaxMembers    = 10000
+	DefaultMaxValues     = 1000
 )
 
 // Options bounds the requests Apply accepts. A zero field takes its
@@ -64,10 +71,15 @@ type Options struct {
 	// MaxMembers is the maximum number of member values, summed over all
 	// operations of one request.
 	MaxMembers int
+	// MaxValues is the maximum number of values of a multi-valued
+	// attribute other than members, counted in the result after repeats
+	// are removed.
+	MaxValues int
 }
 
 func (o Options) maxOperations() int { return orDefault(o.MaxOperations, DefaultMaxOperations) }
 func (o Options) maxMembers() int    { return orDefault(o.MaxMembers, DefaultMaxMembers) }
+func (o Options) maxValues() int     { return orDefault(o.MaxValues, DefaultMaxValues) }
 
 func orDefault(v, d int) int {
 	if v <= 0 {
@@ -199,6 +211,9 @@ func apply(rt *schema.ResourceType, attrs store.Attributes, body []byte, opts Op
 			return Result{}, err
 		}
 	}
+	if err := e.finishValues(); err != nil {
+		return Result{}, err
+	}
 	res := Result{Attrs: e.doc, Members: e.finishMembers()}
 	orig := attrs
 	if e.group {
@@ -239,6 +254,8 @@ type engine struct {
 	normalize bool
 	members   []MemberOp
 	nMembers  int
+	// touched lists the multi-valued attributes the request changed.
+	touched []touchedAttr
 }
 
 func newEngine(rt *schema.ResourceType, attrs store.Attributes, opts Options) *engine {
@@ -425,6 +442,11 @@ func (e *engine) apply(kind opKind, r schema.Resolved, f store.Filter, value any
 	if a.Mutability == schema.Immutable && had && old != nil && !equal(old, c[a.Name]) {
 		return scimerr.BadRequest(scimerr.Mutability, "attribute %q is immutable", name)
 	}
+	if a.MultiValued {
+		if err := e.touch(r.Path.URN, a); err != nil {
+			return err
+		}
+	}
 	if r.Path.URN != "" && len(c) == 0 {
 		delete(e.doc, r.Path.URN)
 	}
@@ -447,7 +469,10 @@ func (e *engine) applyWhole(kind opKind, c map[string]any, r schema.Resolved, va
 	}
 	switch {
 	case a.MultiValued:
-		list := v.([]any)
+		list := dedupe(a, v.([]any))
+		if len(list) > e.opts.maxValues() {
+			return e.tooManyValues(r.Path.URN, a)
+		}
 		if primaries(list) > 1 {
 			return invalidValue(name, "more than one value is primary")
 		}
@@ -459,15 +484,12 @@ func (e *engine) applyWhole(kind opKind, c map[string]any, r schema.Resolved, va
 			}
 			return nil
 		}
+		// The values are appended; repeats of values already there are
+		// removed when the request ends (finishValues), in one pass, the
+		// first kept.
 		cur, _ := c[a.Name].([]any)
-		var touched []int
-	next:
+		touched := make([]int, 0, len(list))
 		for _, el := range list {
-			for _, have := range cur {
-				if equal(have, el) {
-					continue next
-				}
-			}
 			cur = append(cur, el)
 			touched = append(touched, len(cur)-1)
 		}
