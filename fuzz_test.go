@@ -74,6 +74,44 @@ var handlerSeeds = []struct {
 	{"POST", "/Groups/.search", `{"startIndex":1e400,"count":"2","sortBy":["x"],"excludedAttributes":"members"}`, "", 0},
 }
 
+// hardeningSeeds are requests with input that once reached a store and
+// failed there: NUL characters and bytes that are not UTF-8 (PostgreSQL
+// refuses them), strings too long for an index (MySQL, PostgreSQL),
+// thousands of values, repeated values and ambiguous JSON. They are seeds
+// of FuzzHandler and replayed over every store by
+// TestHandlerSeedsOnEveryStore.
+var hardeningSeeds = []struct {
+	method, path, body, ifMatch string
+	flags                       uint8
+}{
+	{"POST", "/Users", `{"userName":"\u0000"}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","displayName":"a\u0000","externalId":"\u0000"}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","emails":[{"value":"\u0000@acme.test"}]}`, "", 0},
+	{"POST", "/Groups", `{"displayName":"\u0000"}`, "", 0},
+	{"PATCH", "/Users/" + fuzzAda, `{"Operations":[{"op":"replace","value":{"externalId":"\u0000","displayName":"\u0000"}}]}`, "", 0},
+	{"PATCH", "/Groups/" + fuzzTeam, `{"Operations":[{"op":"add","path":"members","value":[{"value":"\u0000"}]},{"op":"replace","path":"displayName","value":"\u0000"}]}`, "", 0},
+	{"GET", "/Users?filter=userName+eq+%22%5Cu0000%22", "", "", 0},
+	{"GET", "/Users?filter=userName+eq+%22%00%22", "", "", 0},
+	{"GET", "/Users?filter=externalId+eq+%22%ff%22", "", "", 0},
+	{"GET", "/Groups?filter=displayName+co+%22%5Cud800%22", "", "", 0},
+	{"GET", "/Groups?filter=members.value+eq+%22%5Cu0000%22", "", "", 0},
+	{"POST", "/Users/.search", `{"filter":"emails.value sw "\u0000""}`, "", 0},
+	{"GET", "/Users/%ff", "", "", 0},
+	{"GET", "/Users/a%00b", "", "", 0},
+	{"PUT", "/Users/%c3", `{"userName":"x@acme.test"}`, "", 0},
+	{"DELETE", "/Groups/%00", "", "", 0},
+	{"POST", "/Users", "{\"userName\":\"x\xff@acme.test\"}", "", 0},
+	{"POST", "/Users", `{"userName":"x\ud800@acme.test"}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","active":true,"active":false}`, "", 0},
+	{"POST", "/Users", `{"userName":"` + strings.Repeat("x", 800) + `"}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","externalId":"` + strings.Repeat("é", 3000) + `"}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","emails":[{"value":"` + strings.Repeat("Ⱥ", 257) + `"}]}`, "", 0},
+	{"POST", "/Groups", `{"displayName":"` + strings.Repeat("Ⱥ", 300) + `"}`, "", 0},
+	{"PATCH", "/Groups/" + fuzzTeam, `{"Operations":[{"op":"replace","value":{"displayName":"` + strings.Repeat("😀", 1000) + `"}}]}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","emails":[` + strings.Repeat(`{"value":"d@acme.test","type":"work"},`, 1200) + `{"value":"d@acme.test"}]}`, "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","emails":[{"value":"dup@acme.test","type":"work"},{"value":"DUP@acme.test","type":"work","primary":true}]}`, "", 0},
+}
+
 // FuzzHandler sends whole requests through the handler over a memory
 // store holding a small fixture in two tenants. Whatever the method, path,
 // query, body and headers, the answer is never a 500 (the handler turns a
@@ -84,16 +122,46 @@ func FuzzHandler(f *testing.F) {
 	for _, s := range handlerSeeds {
 		f.Add(s.method, s.path, s.body, s.ifMatch, s.flags)
 	}
+	for _, s := range hardeningSeeds {
+		f.Add(s.method, s.path, s.body, s.ifMatch, s.flags)
+	}
 	f.Fuzz(func(t *testing.T, method, path, body, ifMatch string, flags uint8) {
 		req, ok := fuzzRequest(method, path, body, ifMatch, flags)
 		if !ok {
 			return
 		}
-		h := fuzzHandler(t, flags)
+		h := fuzzHandler(t, flags, memory.New())
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		checkSCIMResponse(t, req.Method, req.URL.Path, rec, method+path+body+ifMatch)
 	})
+}
+
+// TestHandlerSeedsOnEveryStore replays FuzzHandler's seeds and the
+// hardening inputs over the SQL stores (PostgreSQL and MySQL when their
+// DSNs are set), each on a fresh fixture: no answer is a 5xx, and every
+// answer has a SCIM shape.
+func TestHandlerSeedsOnEveryStore(t *testing.T) {
+	seeds := append(handlerSeeds[:len(handlerSeeds):len(handlerSeeds)], hardeningSeeds...)
+	for _, sc := range isolationStores[1:] {
+		t.Run(sc.name, func(t *testing.T) {
+			for i, s := range seeds {
+				t.Run(fmt.Sprintf("%02d_%s", i, s.method), func(t *testing.T) {
+					req, ok := fuzzRequest(s.method, s.path, s.body, s.ifMatch, s.flags)
+					if !ok {
+						t.Fatalf("seed %d is not a request", i)
+					}
+					h := fuzzHandler(t, s.flags, sc.open(t))
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code >= 500 {
+						t.Fatalf("%s %.80s: status %d\n%s", s.method, s.path, rec.Code, rec.Body)
+					}
+					checkSCIMResponse(t, req.Method, req.URL.Path, rec, s.method+s.path+s.body+s.ifMatch)
+				})
+			}
+		})
+	}
 }
 
 // fuzzRequest builds the request FuzzHandler sends. flags: bits 0-1 pick
@@ -166,10 +234,10 @@ type swappedStore struct{ store.Store }
 var fuzzFixtures = map[uint8]*fuzzFixture{}
 
 // fuzzHandler returns a handler, configured by flags (see fuzzRequest),
-// over a new memory store holding the fixture: in acme two provisioned
-// users (bob inactive), a group with ada, and the org owner as an
-// unmanaged app user; in other one user.
-func fuzzHandler(t *testing.T, flags uint8) *scim.Handler {
+// over st, a new store, to which it adds the fixture: in acme two
+// provisioned users (bob inactive), a group with ada, and the org owner as
+// an unmanaged app user; in other one user.
+func fuzzHandler(t *testing.T, flags uint8, st store.Store) *scim.Handler {
 	t.Helper()
 	key := flags & (4 | 8 | 16)
 	fx := fuzzFixtures[key]
@@ -195,7 +263,6 @@ func fuzzHandler(t *testing.T, flags uint8) *scim.Handler {
 		fx.h = h
 		fuzzFixtures[key] = fx
 	}
-	st := memory.New()
 	ctx := context.Background()
 	err := st.Update(ctx, "acme", func(tx store.Tx) error {
 		return tx.CreateUser(ctx, &store.User{ID: fuzzOwner, Role: "owner", Attributes: store.Attributes{
