@@ -221,6 +221,11 @@ func TestParseRejects(t *testing.T) {
 		expr      string
 		fragments []string
 	}{
+		{"escaped NUL", `userName eq "a\u0000"`, []string{"not a valid string"}},
+		{"escaped NUL in a value filter", `emails[value eq "\u0000"]`, []string{"not a valid string"}},
+		{"escaped lone surrogate", `displayName eq "\ud800"`, []string{"not a valid string"}},
+		{"raw NUL", "userName eq \"a\x00\"", []string{"NUL"}},
+		{"not UTF-8", "userName eq \"\xff\"", []string{"UTF-8"}},
 		{"unknown attribute", `nosuch eq "x"`, []string{`"nosuch"`}},
 		{"unknown sub-attribute", `name.nosuch eq "x"`, []string{`name.nosuch`}},
 		{"unknown extension", `urn:example:Foo:bar eq "x"`, []string{"urn:example:Foo:bar"}},

@@ -57,6 +57,21 @@ func TestApplyUser(t *testing.T) {
 		body  string
 		want  store.Attributes
 	}{
+		{"add repeating a value in another case keeps the first, made primary", nil,
+			ops(`{"op":"add","path":"emails","value":[{"value":"BABS@jensen.org","type":"Home","primary":true},{"value":"babs@jensen.org","type":"other"}]}`),
+			with(func(a store.Attributes) {
+				a["emails"] = []any{
+					map[string]any{"value": "bjensen@example.com", "type": "work", "primary": false},
+					map[string]any{"value": "babs@jensen.org", "type": "home", "primary": true},
+					map[string]any{"value": "babs@jensen.org", "type": "other"},
+				}
+			})},
+		{"add of values already there changes nothing", nil,
+			ops(`{"op":"add","path":"emails","value":[{"value":"babs@jensen.org","type":"home"}]}`),
+			bjensen()},
+		{"filtered replace making two values equal leaves one", nil,
+			ops(`{"op":"replace","path":"emails[type eq \"home\"]","value":{"value":"bjensen@example.com","type":"work"}}`),
+			with(func(a store.Attributes) { a["emails"] = a["emails"].([]any)[:1] })},
 		{"Okta deactivate: pathless replace", nil,
 			ops(`{"op":"replace","value":{"active":false}}`),
 			with(func(a store.Attributes) { a["active"] = false })},
@@ -456,6 +471,20 @@ func TestApplyLimits(t *testing.T) {
 	wantSCIMError(t, err, http.StatusRequestEntityTooLarge, scimerr.TooMany)
 	body = ops(`{"op":"add","path":"members","value":["a","b"]}`, `{"op":"remove","path":"members[value eq \"c\"]"}`)
 	_, err = Apply(groups, store.Attributes{"displayName": "g"}, []byte(body), Options{MaxMembers: 2})
+	wantSCIMError(t, err, http.StatusRequestEntityTooLarge, scimerr.TooMany)
+	// bjensen has two emails.
+	body = ops(`{"op":"add","path":"emails","value":[{"value":"c@example.com"}]}`)
+	_, err = Apply(users, bjensen(), []byte(body), Options{MaxValues: 2})
+	wantSCIMError(t, err, http.StatusRequestEntityTooLarge, scimerr.TooMany)
+	body = ops(`{"op":"add","path":"emails","value":[{"value":"c@example.com"}]}`, `{"op":"remove","path":"emails[value eq \"babs@jensen.org\"]"}`)
+	if _, err := Apply(users, bjensen(), []byte(body), Options{MaxValues: 3}); err != nil {
+		t.Errorf("three values, MaxValues 3: %v", err)
+	}
+	body = ops(`{"op":"add","path":"emails","value":[{"value":"BJENSEN@example.com","type":"WORK"},{"value":"babs@jensen.org","type":"home"}]}`)
+	if _, err := Apply(users, bjensen(), []byte(body), Options{MaxValues: 2}); err != nil {
+		t.Errorf("repeats at the limit: %v", err)
+	}
+	_, _, err = NormalizeWith(users, map[string]any{"userName": "x", "roles": []any{"a", "b", "c"}}, Options{MaxValues: 2})
 	wantSCIMError(t, err, http.StatusRequestEntityTooLarge, scimerr.TooMany)
 }
 
