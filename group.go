@@ -447,9 +447,13 @@ type Roles struct {
 }
 
 // Roles returns the roles of a user of tenant under RolePolicy.GroupRoles.
-// It returns store.ErrNotFound for an unknown user.
+// It returns store.ErrNotFound for an unknown user, and without asking the
+// store for an id that holds NUL or is not UTF-8.
 func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, error) {
 	var out Roles
+	if !storableID(userID) {
+		return out, store.ErrNotFound // no store could hold it, or compare with it
+	}
 	err := h.store.View(ctx, tenant, func(tx store.Reader) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {

@@ -1,6 +1,8 @@
 package scim_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -382,6 +384,25 @@ func TestDuplicateValues(t *testing.T) {
 			g := s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+ada+`"},{"value":"`+ada+`","display":"again"}]}`)
 			if got := len(g.body["members"].([]any)); got != 1 {
 				t.Errorf("group has %d members, want 1", got)
+			}
+		})
+	}
+}
+
+// TestRolesOfUnstorableID asks Handler.Roles (an app's own endpoints call
+// it with an id from their URL) about ids no store can hold: ErrNotFound
+// on every store, PostgreSQL included.
+func TestRolesOfUnstorableID(t *testing.T) {
+	for _, sc := range isolationStores {
+		t.Run(sc.name, func(t *testing.T) {
+			h, err := scim.NewHandler(sc.open(t), demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"\xff", "a\x00b"} {
+				if _, err := h.Roles(context.Background(), "acme", id); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Roles(%q) = %v, want ErrNotFound", id, err)
+				}
 			}
 		})
 	}
