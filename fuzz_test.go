@@ -110,6 +110,11 @@ var hardeningSeeds = []struct {
 	{"PATCH", "/Groups/" + fuzzTeam, `{"Operations":[{"op":"replace","value":{"displayName":"` + strings.Repeat("😀", 1000) + `"}}]}`, "", 0},
 	{"POST", "/Users", `{"userName":"x@acme.test","emails":[` + strings.Repeat(`{"value":"d@acme.test","type":"work"},`, 1200) + `{"value":"d@acme.test"}]}`, "", 0},
 	{"POST", "/Users", `{"userName":"x@acme.test","emails":[{"value":"dup@acme.test","type":"work"},{"value":"DUP@acme.test","type":"work","primary":true}]}`, "", 0},
+	{"PATCH", "/Groups/" + fuzzTeam, `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + strings.Repeat("m", 300) + `"},{"value":"` + strings.Repeat("Ⱥ", 2000) + `"}]}]}`, "", 8},
+	{"POST", "/Groups", `{"displayName":"Big","members":[{"value":"` + strings.Repeat("m", 3000) + `"}]}`, "", 0},
+	{"GET", "/Users?filter=userName+eq+%22" + strings.Repeat("x", 3000) + "%22+or+externalId+eq+%22" + strings.Repeat("y", 1000) + "%22", "", "", 0},
+	{"GET", "/Groups?filter=members.value+eq+%22" + strings.Repeat("z", 3000) + "%22", "", "", 0},
+	{"GET", "/Users/" + strings.Repeat("i", 3000), "", "", 0},
 }
 
 // FuzzHandler sends whole requests through the handler over a memory
@@ -139,19 +144,20 @@ func FuzzHandler(f *testing.F) {
 
 // TestHandlerSeedsOnEveryStore replays FuzzHandler's seeds and the
 // hardening inputs over the SQL stores (PostgreSQL and MySQL when their
-// DSNs are set), each on a fresh fixture: no answer is a 5xx, and every
-// answer has a SCIM shape.
+// DSNs are set), each on a fresh fixture in tenants of its own: no answer
+// is a 5xx, and every answer has a SCIM shape.
 func TestHandlerSeedsOnEveryStore(t *testing.T) {
 	seeds := append(handlerSeeds[:len(handlerSeeds):len(handlerSeeds)], hardeningSeeds...)
 	for _, sc := range isolationStores[1:] {
 		t.Run(sc.name, func(t *testing.T) {
+			st := sc.open(t)
 			for i, s := range seeds {
 				t.Run(fmt.Sprintf("%02d_%s", i, s.method), func(t *testing.T) {
 					req, ok := fuzzRequest(s.method, s.path, s.body, s.ifMatch, s.flags)
 					if !ok {
 						t.Fatalf("seed %d is not a request", i)
 					}
-					h := fuzzHandler(t, s.flags, sc.open(t))
+					h := fuzzHandler(t, s.flags, tenantScoped{Store: st, prefix: fmt.Sprintf("seed%02d-", i)})
 					rec := httptest.NewRecorder()
 					h.ServeHTTP(rec, req)
 					if rec.Code >= 500 {
@@ -216,6 +222,21 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// tenantScoped is a store whose tenants are renamed with a prefix, so
+// that fixtures can share one database.
+type tenantScoped struct {
+	store.Store
+	prefix string
+}
+
+func (s tenantScoped) View(ctx context.Context, tenant string, fn func(store.Reader) error) error {
+	return s.Store.View(ctx, s.prefix+tenant, fn)
+}
+
+func (s tenantScoped) Update(ctx context.Context, tenant string, fn func(store.Tx) error) error {
+	return s.Store.Update(ctx, s.prefix+tenant, fn)
 }
 
 // fuzzFixture is a handler of one configuration over a store that each
