@@ -72,7 +72,7 @@ func (l Limits) validate() error {
 		name string
 		v    int
 	}{
-		{"MaxOperations", l.MaxOperations}, {"MaxMembers", l.MaxMembers},
+		{"MaxOperations", l.MaxOperations}, {"MaxMembers", l.MaxMembers}, {"MaxValues", l.MaxValues},
 		{"MaxFilterLength", l.MaxFilterLength}, {"MaxFilterDepth", l.MaxFilterDepth},
 		{"MaxConcurrent", l.MaxConcurrent}, {"Burst", l.Burst},
 	}
