@@ -107,7 +107,7 @@ func (c *lazyDeadline) Value(key any) any {
 
 func (c *lazyDeadline) String() string { return "scim.lazyDeadline" }
 
-// readBodyFirst reads the request's body (readBody) before the handler
+// readBodyFirst reads the request's body (readRawBody) before the handler
 // takes one of the tenant's concurrency slots, so that a client trickling
 // its body holds none. Reading ends at the request's deadline: the
 // connection's read deadline is set to it when the ResponseWriter supports
@@ -118,7 +118,7 @@ func readBodyFirst(w http.ResponseWriter, r *request) *Error {
 	if d, ok := r.Context().Deadline(); ok {
 		_ = http.NewResponseController(w).SetReadDeadline(d)
 	}
-	if _, err := readBody(r); err != nil {
+	if _, err := readRawBody(r); err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
 			e = &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "could not read request body"}
