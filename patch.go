@@ -39,14 +39,15 @@ func (h *Handler) normalizeGroup(body map[string]any) (store.Attributes, []store
 // rendered, with the role also in the app's extension, and removing the
 // role attribute resets it to the policy's default (RolePolicy.settlePatch).
 func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
-	res, err := h.patch(rt, attrs, body)
+	res, err := h.patchAttrs(rt, attrs, body)
 	if err == nil && res.Changed {
 		err = checkIndexed(rt, res.Attrs, attrs)
 	}
 	return res, err
 }
 
-func (h *Handler) patch(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
+// patchAttrs runs the PATCH engine, with the role policy's view for users.
+func (h *Handler) patchAttrs(rt *schema.ResourceType, attrs store.Attributes, body []byte) (patch.Result, error) {
 	opts := h.patchOptions()
 	if rt != h.users || !h.policy.enabled() {
 		return patch.Apply(rt, attrs, body, opts)
