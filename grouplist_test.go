@@ -81,9 +81,11 @@ func TestListResponseStreamed(t *testing.T) {
 	for _, sc := range stores {
 		t.Run(sc.name, func(t *testing.T) {
 			s := newTestServerWith(t, sc.open(t), scimConfig())
-			long := strings.Repeat("x", 2000)
+			// Indexed strings are at most scim.MaxIndexedBytes: 60 groups
+			// of two such values are over listFlushBytes (64 KiB).
+			long := strings.Repeat("x", 500)
 			for i := range 60 {
-				s.must(http.StatusCreated, "POST", "/Groups", fmt.Sprintf(`{"displayName":"%03d %s","members":[]}`, i, long))
+				s.must(http.StatusCreated, "POST", "/Groups", fmt.Sprintf(`{"displayName":"%03d %s","externalId":"%s","members":[]}`, i, long, long))
 			}
 			r := s.must(http.StatusOK, "GET", "/Groups?count=100", "")
 			if cl := r.header.Get("Content-Length"); cl != "" {
