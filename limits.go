@@ -139,32 +139,38 @@ func tooMany(w http.ResponseWriter, wait float64, detail string) {
 // MaxIndexedBytes is the maximum length, in bytes of UTF-8, of the string
 // attributes a store looks up by and keeps unique: a User's userName,
 // externalId and emails[].value, a Group's displayName and externalId.
-// A longer value is refused with 400 invalidValue naming the attribute,
-// on every store, so that what one store accepts every store does. The
-// worst case fits every SQL engine: case folding (store.Fold) turns a
-// value of 512 bytes into at most 768 (some 2-byte letters fold to 3-byte
-// ones, such as 'Ⱥ' to 'ⱥ'), the width of MySQL's indexed columns, and
-// far below PostgreSQL's index entry limit of about 2,700 bytes.
+// For the case-insensitive ones (userName, emails[].value, displayName)
+// their case-folded key (store.Fold, which the SQL store indexes) is held
+// to it too: compatibility decomposition can make a key longer than its
+// value (U+FDFA, 3 bytes, folds to 33). A longer value or key is refused
+// with 400 invalidValue naming the attribute, on every store, so that
+// what one store accepts every store does, and both fit every SQL
+// engine's index (MySQL's indexed columns are 768 bytes, PostgreSQL's
+// index entries about 2,700).
 const MaxIndexedBytes = 512
 
-// checkIndexed refuses attributes with an indexed string longer than
-// MaxIndexedBytes. Values the same as in before (the stored attributes a
-// PATCH started from, or nil) are let be: a user stored before the limit
-// can still be deactivated.
+// checkIndexed refuses attributes with an indexed string, or its folded
+// key, longer than MaxIndexedBytes. Values the same as in before (the
+// stored attributes a PATCH started from, or nil) are let be: a user
+// stored before the limit can still be deactivated.
 func checkIndexed(rt *schema.ResourceType, attrs, before store.Attributes) error {
-	tooLong := func(name string, v, was any) error {
-		if s, ok := v.(string); ok && len(s) > MaxIndexedBytes && s != was {
+	tooLong := func(name string, v, was any, folded bool) error {
+		s, ok := v.(string)
+		if !ok || s == was {
+			return nil
+		}
+		if len(s) > MaxIndexedBytes || folded && len(store.Fold(s)) > MaxIndexedBytes {
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
-				Detail: "attribute " + strconv.Quote(name) + " is longer than " + strconv.Itoa(MaxIndexedBytes) + " bytes"}
+				Detail: "attribute " + strconv.Quote(name) + " is longer than " + strconv.Itoa(MaxIndexedBytes) + " bytes, or its case-folded form is"}
 		}
 		return nil
 	}
-	names := [...]string{"userName", "externalId", "displayName"}
-	for _, name := range names {
-		if name == "displayName" && rt.Core.Attr("members") == nil {
+	group := rt.Core.Attr("members") != nil
+	for _, name := range [...]string{"userName", "externalId", "displayName"} {
+		if name == "displayName" && !group {
 			continue // a User's displayName is not indexed
 		}
-		if err := tooLong(name, attrs[name], before[name]); err != nil {
+		if err := tooLong(name, attrs[name], before[name], name != "externalId"); err != nil {
 			return err
 		}
 	}
@@ -174,10 +180,12 @@ func checkIndexed(rt *schema.ResourceType, attrs, before store.Attributes) error
 		if !ok {
 			continue
 		}
-		if s, ok := m["value"].(string); !ok || len(s) <= MaxIndexedBytes || hasEmail(before, s) {
+		if s, ok := m["value"].(string); !ok || hasEmail(before, s) {
 			continue
 		}
-		return tooLong("emails.value", m["value"], nil)
+		if err := tooLong("emails.value", m["value"], nil, true); err != nil {
+			return err
+		}
 	}
 	return nil
 }
