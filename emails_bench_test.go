@@ -47,7 +47,7 @@ func BenchmarkHandlerSharedEmails(b *testing.B) {
 					Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
 					LinkExisting:  true,
 					MaxBodyBytes:  16 << 20,
-					Limits:        scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1, Timeout: time.Hour},
+					Limits:        scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1, MaxValues: -1, Timeout: time.Hour},
 				})
 				if err != nil {
 					b.Fatal(err)
