@@ -24,7 +24,7 @@ func TestLinkingCostFollowsTheRequest(t *testing.T) {
 	const n = 1000
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
-			s := newTestServerWith(t, st.open(t), scim.Config{LinkExisting: true})
+			s := newTestServerWith(t, st.open(t), scim.Config{Users: scim.UserRules{LinkExisting: true}})
 			post := func(userName, domain string) time.Duration {
 				t.Helper()
 				start := time.Now()
@@ -61,7 +61,7 @@ func TestLinkingByTheLastOfManyEmails(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			ss := st.open(t)
 			seeded := seedUser(t, ss, "acme", fmt.Sprintf("e%d@d.example", n-1), "viewer")
-			s := newTestServerWith(t, ss, scim.Config{LinkExisting: true})
+			s := newTestServerWith(t, ss, scim.Config{Users: scim.UserRules{LinkExisting: true}})
 			s.must(http.StatusCreated, "POST", "/Users", emailsBody("managed@d.example", "d.example", n-1))
 			r := s.must(http.StatusCreated, "POST", "/Users", emailsBody("idp@d.example", "d.example", n))
 			if got := str(r.body, "id"); got != seeded {

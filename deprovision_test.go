@@ -42,7 +42,7 @@ func TestLinkingPOSTProtectsTheOwner(t *testing.T) {
 					var log eventLog
 					st := sc.open(t)
 					owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
-					s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{LinkExisting: true, OnEvent: log.add})
+					s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add})
 					before := snapshot(t, st, "acme")
 					r := s.must(tc.wantStatus, "POST", "/Users", tc.body)
 					if tc.wantStatus == http.StatusCreated {
@@ -72,7 +72,7 @@ func TestAbsentActive(t *testing.T) {
 			var log eventLog
 			st := sc.open(t)
 			owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
-			s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{LinkExisting: true, OnEvent: log.add,
+			s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add,
 				DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 1}})
 			user := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"ann@acme.test"}`).body, "id")
 			gone := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"gone@acme.test"}`).body, "id")
@@ -121,7 +121,7 @@ func TestLinkingPOSTPassesTheGuard(t *testing.T) {
 			for i := range 10 {
 				ids = append(ids, seedUser(t, st, "acme", fmt.Sprintf("ex%d@acme.test", i), "viewer"))
 			}
-			s := newTestServerPolicy(t, st, demoPolicy, scim.Config{LinkExisting: true, OnEvent: log.add,
+			s := newTestServerPolicy(t, st, demoPolicy, scim.Config{Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add,
 				DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 1}})
 			for i := range 5 { // half of 10
 				r := s.must(http.StatusCreated, "POST", "/Users", fmt.Sprintf(`{"userName":"ex%d@acme.test","active":false}`, i))

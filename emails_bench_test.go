@@ -45,7 +45,7 @@ func BenchmarkHandlerSharedEmails(b *testing.B) {
 				h, err := scim.NewHandler(s.open(b), demoPolicy, scim.Config{
 					Authenticator: tokens,
 					Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
-					LinkExisting:  true,
+					Users:         scim.UserRules{LinkExisting: true},
 					MaxBodyBytes:  16 << 20,
 					Limits:        scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1, MaxValues: -1, Timeout: time.Hour},
 				})

@@ -172,7 +172,7 @@ func TestHandlerSeedsOnEveryStore(t *testing.T) {
 
 // fuzzRequest builds the request FuzzHandler sends. flags: bits 0-1 pick
 // the credentials (acme's token, other's, none, a wrong one), bit 2 turns
-// on LinkExisting, bit 3 StrictMembers, bit 4 UserPatchNoContent and
+// on LinkExisting, bit 3 StrictMembers, bit 4 PatchNoContent and
 // HideUnmanaged, bit 5 sends If-None-Match instead of If-Match.
 func fuzzRequest(method, path, body, ifMatch string, flags uint8) (*http.Request, bool) {
 	if !strings.HasPrefix(path, "/") {
@@ -268,15 +268,14 @@ func fuzzHandler(t *testing.T, flags uint8, st store.Store) *scim.Handler {
 		policy := demoPolicy
 		policy.Protected = []string{"owner"}
 		h, err := scim.NewHandler(fx.st, policy, scim.Config{
-			Authenticator:      tokensFor(),
-			Logger:             discardLogger(),
-			Now:                func() time.Time { return start.Add(time.Duration(fx.clock.Load()) * time.Second) },
-			NewID:              func() string { return fmt.Sprintf("id-%04d", fx.clock.Add(1)) },
-			Limits:             scim.Limits{RequestsPerSecond: 1e9}, // runs are not traffic
-			LinkExisting:       flags&4 != 0,
-			StrictMembers:      flags&8 != 0,
-			UserPatchNoContent: flags&16 != 0,
-			HideUnmanaged:      flags&16 != 0,
+			Authenticator: tokensFor(),
+			Logger:        discardLogger(),
+			Now:           func() time.Time { return start.Add(time.Duration(fx.clock.Load()) * time.Second) },
+			NewID:         func() string { return fmt.Sprintf("id-%04d", fx.clock.Add(1)) },
+			Limits:        scim.Limits{RequestsPerSecond: 1e9}, // runs are not traffic
+			Users: scim.UserRules{LinkExisting: flags&4 != 0, PatchNoContent: flags&16 != 0,
+				HideUnmanaged: flags&16 != 0},
+			Groups: scim.GroupRules{StrictMembers: flags&8 != 0},
 		})
 		if err != nil {
 			t.Fatal(err)

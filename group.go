@@ -52,7 +52,7 @@ func (tx *writeTx) changeMembers(ctx context.Context, groupID string, kind membe
 		if members, skipped, err = tx.provisioned(ctx, members); err != nil {
 			return err
 		}
-		if len(skipped) > 0 && h.cfg.StrictMembers {
+		if len(skipped) > 0 && h.cfg.Groups.StrictMembers {
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
 				Detail: "not provisioned users of this organization: " + strings.Join(limitList(skipped, 20), ", ")}
 		}
@@ -166,7 +166,7 @@ func (tx *writeTx) updateGroup(ctx context.Context, g *store.Group, attrs store.
 		return err
 	}
 	before := *g
-	if tx.h.cfg.NoGroupRename && name != before.DisplayName() {
+	if tx.h.cfg.Groups.NoRename && name != before.DisplayName() {
 		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
 			Detail: "groups cannot be renamed through SCIM in this app"}
 	}
@@ -212,7 +212,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 		h.fail(w, r, err, "Group", "")
 		return
 	}
-	if _, _, ok := h.matchGroup(name); !ok && h.cfg.GroupRolesOnly {
+	if _, _, ok := h.matchGroup(name); !ok && h.cfg.Groups.RolesOnly {
 		h.fail(w, r, &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidValue,
 			Detail: "group " + quote(name) + " matches none of the app's role group patterns; push it to an existing role group instead"}, "Group", "")
 		return

@@ -86,7 +86,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func testTenantIsolation(t *testing.T, st store.Store) {
-	s := newTestServerWith(t, st, scim.Config{LinkExisting: true})
+	s := newTestServerWith(t, st, scim.Config{Users: scim.UserRules{LinkExisting: true}})
 	b := "Authorization: Bearer " + tokenOther
 	const patchOp = `"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]`
 

@@ -145,7 +145,7 @@ func TestLinking(t *testing.T) {
 			st := memory.New()
 			seeded := seedUser(t, st, "acme", "ann@acme.test", "viewer")
 			seedUser(t, st, "other", "bob@acme.test", "viewer")
-			s := newTestServerWith(t, st, scim.Config{LinkExisting: tc.link, OnEvent: log.add})
+			s := newTestServerWith(t, st, scim.Config{Users: scim.UserRules{LinkExisting: tc.link}, OnEvent: log.add})
 			r := s.must(tc.wantStatus, "POST", "/Users", tc.body)
 			if tc.wantStatus != 201 {
 				return
@@ -171,7 +171,7 @@ func TestLinking(t *testing.T) {
 	t.Run("never across tenants", func(t *testing.T) {
 		st := memory.New()
 		seedUser(t, st, "other", "bob@acme.test", "viewer")
-		s := newTestServerWith(t, st, scim.Config{LinkExisting: true})
+		s := newTestServerWith(t, st, scim.Config{Users: scim.UserRules{LinkExisting: true}})
 		r := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"bob@acme.test"}`)
 		if str(r.body, "id") == "app-bob" {
 			t.Errorf("linked a user of another tenant")
@@ -182,7 +182,7 @@ func TestLinking(t *testing.T) {
 		tokens := scim.NewTokenSet()
 		tokens.AddConnection("acme", "okta", "t-okta")
 		tokens.AddConnection("acme", "entra", "t-entra")
-		h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokens, LinkExisting: true, Logger: discardLogger()})
+		h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokens, Users: scim.UserRules{LinkExisting: true}, Logger: discardLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,8 +213,8 @@ func TestProtectedOwner(t *testing.T) {
 	var log eventLog
 	st := memory.New()
 	owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
-	s := newTestServerWith(t, st, scim.Config{LinkExisting: true, OnEvent: log.add})
-	h, err := scim.NewHandler(st, ownerPolicy(), scim.Config{Authenticator: tokensFor(), LinkExisting: true, OnEvent: log.add, Logger: discardLogger()})
+	s := newTestServerWith(t, st, scim.Config{Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add})
+	h, err := scim.NewHandler(st, ownerPolicy(), scim.Config{Authenticator: tokensFor(), Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add, Logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestReprovision(t *testing.T) {
 func TestHideUnmanaged(t *testing.T) {
 	st := memory.New()
 	app := seedUser(t, st, "acme", "app@acme.test", "viewer")
-	s := newTestServerWith(t, st, scim.Config{HideUnmanaged: true})
+	s := newTestServerWith(t, st, scim.Config{Users: scim.UserRules{HideUnmanaged: true}})
 	s.must(http.StatusCreated, "POST", "/Users", `{"userName":"idp@acme.test"}`)
 	r := s.must(http.StatusOK, "GET", "/Users", "")
 	if r.body["totalResults"] != float64(1) {
@@ -329,7 +329,7 @@ func TestHideUnmanaged(t *testing.T) {
 
 // TestStrictMembers refuses a batch naming unknown ids, applying nothing.
 func TestStrictMembers(t *testing.T) {
-	s := newTestServer(t, scim.Config{StrictMembers: true})
+	s := newTestServer(t, scim.Config{Groups: scim.GroupRules{StrictMembers: true}})
 	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"m@x.com"}`).body, "id")
 	gid := str(s.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"G"}`).body, "id")
 	r := s.must(http.StatusBadRequest, "PATCH", "/Groups/"+gid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+id+`"},{"value":"ghost"}]}]}`)
@@ -494,7 +494,7 @@ func TestRoleEdgeCases(t *testing.T) {
 	p.GroupRoles = []scim.GroupRole{{Pattern: "Viewers", Role: "viewer"}}
 	st := memory.New()
 	owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
-	h, err := scim.NewHandler(st, p, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), LinkExisting: true, RefuseEmailChanges: true})
+	h, err := scim.NewHandler(st, p, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), Users: scim.UserRules{LinkExisting: true, RefuseEmailChanges: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

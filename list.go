@@ -309,7 +309,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 // megabytes, held in memory per request.
 func (h *Handler) listPage(ctx context.Context, tx store.Reader, r *request, rt *schema.ResourceType, q store.Query, proj projection) ([]any, int, error) {
 	if rt == h.users {
-		q.ManagedOnly = h.cfg.HideUnmanaged
+		q.ManagedOnly = h.cfg.Users.HideUnmanaged
 		if rl, ok := tx.(store.RawUserLister); ok && proj.whole() {
 			// Without a projection (Okta's import pages and lookups)
 			// the stored attributes are copied, not decoded.

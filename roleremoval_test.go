@@ -63,7 +63,7 @@ func TestRoleAttributeRemovalProtected(t *testing.T) {
 				var log eventLog
 				st := sc.open(t)
 				owner := seedUser(t, st, "acme", "boss@acme.test", "owner")
-				s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{LinkExisting: true, OnEvent: log.add})
+				s := newTestServerPolicy(t, st, ownerPolicy(), scim.Config{Users: scim.UserRules{LinkExisting: true}, OnEvent: log.add})
 				before := snapshot(t, st, "acme")
 				s.must(http.StatusForbidden, "PATCH", "/Users/"+owner, patchOps(`{"op":"remove","path":"`+path+`"}`))
 				if diff := cmp.Diff(before, snapshot(t, st, "acme")); diff != "" {

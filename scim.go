@@ -77,6 +77,17 @@ type Config struct {
 	// holds up the tenant's next write: keep it short, or hand off.
 	OnEvent func(ctx context.Context, e Event)
 
+	// Users are the app's rules for the users an IdP provisions.
+	Users UserRules
+
+	// Groups are the app's rules for the groups an IdP pushes. The roles
+	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
+	Groups GroupRules
+}
+
+// UserRules are the app's rules for the users an IdP provisions, all off
+// by default. The demo's -profile sets them as each product documents.
+type UserRules struct {
 	// LinkExisting adopts an existing app user that is not yet managed
 	// through SCIM when an IdP provisions the same userName or email (201
 	// with that user's id) instead of answering 409; a PUT or PATCH of such
@@ -101,27 +112,30 @@ type Config struct {
 	// (GrowthBook, Statsig).
 	RefuseEmailChanges bool
 
+	// PatchNoContent answers a successful PATCH of a user with 204 No
+	// Content instead of 200 and the user. Both are allowed by RFC 7644
+	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.
+	// PATCH of a group always answers 204, so that a large group is never
+	// loaded to answer a membership change.
+	PatchNoContent bool
+}
+
+// GroupRules are the app's rules for the groups an IdP pushes, all off by
+// default.
+type GroupRules struct {
 	// StrictMembers answers 400 invalidValue to a membership change naming
 	// ids that are not provisioned users of the tenant, applying nothing.
 	// By default such ids are skipped, reported in a MembersSkipped event,
 	// and the rest applies (Okta never retries a 400).
 	StrictMembers bool
 
-	// GroupRolesOnly refuses (400) to create a group whose name matches
-	// none of RolePolicy.GroupRoles: the app has no free-form teams
+	// RolesOnly refuses (400) to create a group whose name matches none of
+	// RolePolicy.GroupRoles: the app has no free-form teams (Statsig).
+	RolesOnly bool
+
+	// NoRename refuses (400 mutability) a change of a group's displayName
 	// (Statsig).
-	GroupRolesOnly bool
-
-	// NoGroupRename refuses (400 mutability) a change of a group's
-	// displayName (Statsig).
-	NoGroupRename bool
-
-	// UserPatchNoContent answers a successful PATCH of a user with 204 No
-	// Content instead of 200 and the user. Both are allowed by RFC 7644
-	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.
-	// PATCH of a group always answers 204, so that a large group is never
-	// loaded to answer a membership change.
-	UserPatchNoContent bool
+	NoRename bool
 }
 
 // Handler serves the SCIM 2.0 protocol (RFC 7644) for users and groups. It

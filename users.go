@@ -13,7 +13,7 @@ import (
 )
 
 // User lifecycle. POST provisions a SCIM-managed user, or adopts (links) an
-// existing app user with the same userName or email when Config.LinkExisting
+// existing app user with the same userName or email when Config.Users.LinkExisting
 // is set. PUT and PATCH update; active false deactivates and keeps the user;
 // DELETE deprovisions: the user leaves the org and every team. Users whose
 // role is protected (the org owner) can never be deactivated, deleted or
@@ -143,7 +143,7 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 	u, err := tx.UserByUserName(ctx, userName)
 	switch {
 	case err == nil:
-		if !u.Managed && h.cfg.LinkExisting {
+		if !u.Managed && h.cfg.Users.LinkExisting {
 			return &u, nil
 		}
 		if u.Managed && u.ManagedBy != "" && u.ManagedBy != tx.r.principal.connection() {
@@ -153,7 +153,7 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 		return nil, taken(userName)
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
-	case !h.cfg.LinkExisting:
+	case !h.cfg.Users.LinkExisting:
 		return nil, nil
 	}
 	emails := (&store.User{Attributes: attrs}).Emails()
@@ -205,7 +205,7 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 // links an active user with "active":false deactivates them). It reports
 // whether the write deactivated the user.
 func (h *Handler) link(ctx context.Context, tx *writeTx, existing *store.User, attrs store.Attributes) (store.User, bool, error) {
-	if h.cfg.RefuseEmailChanges {
+	if h.cfg.Users.RefuseEmailChanges {
 		// The app owns email addresses: the IdP matched one of them, and
 		// the user keeps their userName and emails.
 		for _, k := range []string{"userName", "emails"} {
@@ -268,7 +268,7 @@ func (g *userGet) read(ctx context.Context, tx store.Reader) error {
 	if err != nil {
 		return err
 	}
-	if !g.u.Managed && g.h.cfg.HideUnmanaged {
+	if !g.u.Managed && g.h.cfg.Users.HideUnmanaged {
 		return store.ErrNotFound
 	}
 	if g.proj.wants("groups") {
@@ -312,7 +312,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 		h.fail(w, r, err, "User", id)
 		return
 	}
-	u, groups, err := h.modifyUser(r, id, !h.cfg.UserPatchNoContent, func(current store.Attributes) (store.Attributes, error) {
+	u, groups, err := h.modifyUser(r, id, !h.cfg.Users.PatchNoContent, func(current store.Attributes) (store.Attributes, error) {
 		res, err := h.applyPatch(h.users, current, body)
 		if err != nil || !res.Changed {
 			return nil, err
@@ -332,7 +332,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	w.Header().Set("ETag", etag(u.Meta.Version))
-	if h.cfg.UserPatchNoContent {
+	if h.cfg.Users.PatchNoContent {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -344,9 +344,9 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 // a user managed by another connection is refused.
 func (h *Handler) writable(r *request, u *store.User) error {
 	switch {
-	case !u.Managed && h.cfg.HideUnmanaged:
+	case !u.Managed && h.cfg.Users.HideUnmanaged:
 		return store.ErrNotFound
-	case !u.Managed && !h.cfg.LinkExisting:
+	case !u.Managed && !h.cfg.Users.LinkExisting:
 		return &Error{Status: http.StatusForbidden,
 			Detail: "user " + u.ID + " is an app user not managed through SCIM; the app has linking turned off"}
 	case u.Managed && u.ManagedBy != "" && u.ManagedBy != r.principal.connection():
@@ -477,10 +477,10 @@ func (h *Handler) writeUser(ctx context.Context, tx *writeTx, before store.User,
 // applyUserRules applies the app's profile rules to an update of before:
 // names the app keeps to itself, emails it refuses to change.
 func (h *Handler) applyUserRules(before *store.User, attrs store.Attributes) error {
-	if h.cfg.IgnoreNameChanges {
+	if h.cfg.Users.IgnoreNameChanges {
 		keepNames(attrs, before.Attributes)
 	}
-	if h.cfg.RefuseEmailChanges {
+	if h.cfg.Users.RefuseEmailChanges {
 		after := &store.User{Attributes: attrs}
 		if old := before.Emails(); len(old) > 0 && !sameFolded(old, after.Emails()) {
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
@@ -531,7 +531,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 		if err != nil {
 			return err
 		}
-		if !u.Managed && h.cfg.HideUnmanaged {
+		if !u.Managed && h.cfg.Users.HideUnmanaged {
 			return store.ErrNotFound
 		}
 		if err := checkIfMatch(r, "User", id, u.Meta.Version); err != nil {

@@ -8,7 +8,7 @@
 // appSchema), seeds org "acme" with two accounts the app created itself
 // (the owner and Ada) and a team, and serves SCIM at
 // http://ADDR/scim/v2 with a bearer token it prints. With
-// Config.LinkExisting, an IdP that provisions ada@acme.example adopts
+// Config.Users.LinkExisting, an IdP that provisions ada@acme.example adopts
 // Ada's account (same id) instead of getting 409.
 //
 // # The adapter
@@ -99,7 +99,7 @@ func newHandler(st *Store, auth scim.Authenticator, logger *slog.Logger) (*scim.
 		Default:   "viewer",
 		Keep:      "default",
 		Protected: []string{"owner"},
-	}, scim.Config{Authenticator: auth, Logger: logger, LinkExisting: true})
+	}, scim.Config{Authenticator: auth, Logger: logger, Users: scim.UserRules{LinkExisting: true}})
 }
 
 // seed inserts, as the app itself would (no SCIM columns), the org's owner,

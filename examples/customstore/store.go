@@ -26,7 +26,7 @@ import (
 //
 // Accounts and teams the app created itself, which SCIM never wrote
 // (scim_doc NULL), are visible to SCIM as users with userName and email set
-// to the account's email (so that Config.LinkExisting can adopt them) and
+// to the account's email (so that Config.Users.LinkExisting can adopt them) and
 // as groups named after the team. Their fold columns are empty, since the
 // app's own code does not fill them, so every lookup takes them as
 // candidates and compares them in Go; once SCIM writes them they are

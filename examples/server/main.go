@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	}
 
 	cfg := scim.Config{
-		Authenticator: authn, Logger: logger, UserPatchNoContent: *patch204,
+		Authenticator: authn, Logger: logger, Users: scim.UserRules{PatchNoContent: *patch204},
 		// Generous: an IdP may deprovision half of a tenant's users within
 		// an hour, and always 50, before an admin must confirm (/admin).
 		DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 50, Window: time.Hour},

@@ -35,7 +35,7 @@ var profiles = map[string]profile{
 			Protected: []string{"owner"},
 		},
 		config: func(c *scim.Config) {
-			c.LinkExisting = true
+			c.Users.LinkExisting = true
 		},
 		ownerRole: "owner",
 	},
@@ -54,9 +54,9 @@ var profiles = map[string]profile{
 			},
 		},
 		config: func(c *scim.Config) {
-			c.LinkExisting = true
-			c.RefuseEmailChanges = true
-			c.HideUnmanaged = true
+			c.Users.LinkExisting = true
+			c.Users.RefuseEmailChanges = true
+			c.Users.HideUnmanaged = true
 		},
 		ownerRole: "owner",
 	},
@@ -70,10 +70,10 @@ var profiles = map[string]profile{
 			Default: "collaborator", ResetOnReactivate: true, Protected: []string{"owner"},
 		},
 		config: func(c *scim.Config) {
-			c.LinkExisting = true
-			c.IgnoreNameChanges = true
-			c.RefuseEmailChanges = true
-			c.HideUnmanaged = true
+			c.Users.LinkExisting = true
+			c.Users.IgnoreNameChanges = true
+			c.Users.RefuseEmailChanges = true
+			c.Users.HideUnmanaged = true
 		},
 		ownerRole: "owner",
 	},
@@ -90,10 +90,10 @@ var profiles = map[string]profile{
 			},
 		},
 		config: func(c *scim.Config) {
-			c.LinkExisting = true
-			c.RefuseEmailChanges = true
-			c.GroupRolesOnly = true
-			c.NoGroupRename = true
+			c.Users.LinkExisting = true
+			c.Users.RefuseEmailChanges = true
+			c.Groups.RolesOnly = true
+			c.Groups.NoRename = true
 		},
 		ownerRole: "Owner",
 	},
