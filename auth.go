@@ -12,7 +12,11 @@ import (
 // and the id of the credential it presented (for events and audit; never the
 // secret itself).
 type Principal struct {
-	Tenant  string
+	// Tenant is the tenant the credential belongs to; it scopes every
+	// store call of the request.
+	Tenant string
+	// TokenID identifies the credential in logs, the journal and events
+	// (a stored token's ID); never the secret itself.
 	TokenID string
 	// Connection names the identity-provider connection the credential
 	// belongs to; "" means one connection per tenant. A user managed by one

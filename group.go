@@ -430,7 +430,12 @@ func (h *Handler) matchGroup(name string) (GroupRole, Grant, bool) {
 // Grant is a role a group grants: on the org (Project ""), on a project, or
 // on a team of a project.
 type Grant struct {
-	Project, Team, Role string
+	// Project is the project the group's name names ("" for an org role).
+	Project string
+	// Team is the team within Project the name names, if any.
+	Team string
+	// Role is the role granted, spelled as in the rule's Values.
+	Role string
 }
 
 // Roles is what a user may do in the app.

@@ -20,13 +20,20 @@ import (
 // secret — the summary names attributes and operations, never values, and
 // the error is the detail the IdP was sent.
 type JournalEntry struct {
-	Time    time.Time
-	Method  string
-	Path    string
-	Status  int
+	// Time is when the request arrived.
+	Time time.Time
+	// Method is the request's HTTP method.
+	Method string
+	// Path is the request's path below the handler's mount point, without
+	// the query.
+	Path string
+	// Status is the HTTP status answered.
+	Status int
+	// Latency is how long the handler took to answer.
 	Latency time.Duration
 	// Client is the identity provider recognised from the User-Agent.
-	Client  string
+	Client string
+	// TokenID identifies the credential used (see Principal.TokenID).
 	TokenID string
 	// Summary says what the request asked, built only from what carries
 	// no value: operation names, the schema's attribute names, filter

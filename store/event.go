@@ -44,8 +44,10 @@ const (
 // members) and, for membership events, the user ids concerned.
 type Event struct {
 	// Seq orders a tenant's events in an outbox (EventLog); 0 otherwise.
-	Seq  int64
+	Seq int64
+	// Time is when the change was made (the handler's clock).
 	Time time.Time
+	// Type says what changed.
 	Type EventType
 	// Tenant, TokenID and Client say who made the change: the tenant, the
 	// id of the credential (never the secret) and the identity provider
@@ -84,9 +86,12 @@ type EventLog interface {
 // Departure is what a handler remembers of a deprovisioned user so that a
 // later re-provisioning of the same person can restore their role.
 type Departure struct {
+	// UserName is the departed user's userName, as stored.
 	UserName string
-	Role     string
-	Time     time.Time
+	// Role is the org role the user had when they left.
+	Role string
+	// Time is when the user was deprovisioned.
+	Time time.Time
 }
 
 // DepartureRecorder is implemented by a Tx that remembers deprovisioned

@@ -178,9 +178,13 @@ type Attributes = map[string]any
 // Meta is the bookkeeping of a resource: when it was created and last
 // modified, and its version for optimistic concurrency (the ETag).
 type Meta struct {
-	Created      time.Time
+	// Created is when the resource was created.
+	Created time.Time
+	// LastModified is when the resource last changed.
 	LastModified time.Time
-	Version      int64
+	// Version is set by the store and increases with every write of the
+	// resource; the handler derives the ETag from it.
+	Version int64
 }
 
 // User is one user of a tenant.
@@ -204,7 +208,8 @@ type User struct {
 	// Linked reports that the user existed in the app before an identity
 	// provider adopted it, rather than being created through SCIM.
 	Linked bool
-	Meta   Meta
+	// Meta is the user's timestamps and version.
+	Meta Meta
 }
 
 // UserName returns the user's userName attribute, or "".
@@ -237,6 +242,7 @@ func (u *User) Emails() []string {
 
 // Group is one group (a team of the app) of a tenant.
 type Group struct {
+	// ID is the server-assigned, immutable identifier.
 	ID string
 	// Attributes holds every SCIM attribute of the group except id, meta,
 	// schemas and members, under canonical names.
@@ -244,7 +250,8 @@ type Group struct {
 	// Members is nil unless the read asked for members; their order is the
 	// adapter's (callers must not rely on it).
 	Members []Member
-	Meta    Meta
+	// Meta is the group's timestamps and version.
+	Meta Meta
 }
 
 // DisplayName returns the group's displayName attribute, or "".
@@ -263,7 +270,9 @@ type Member struct {
 
 // GroupRef names a group a user belongs to.
 type GroupRef struct {
-	ID          string
+	// ID is the group's id.
+	ID string
+	// DisplayName is the group's displayName.
 	DisplayName string
 }
 
@@ -292,7 +301,8 @@ type Query struct {
 	// without a value sort last when ascending and first when descending;
 	// ties keep the stable order in both directions. Strings sort
 	// case-insensitively.
-	SortBy     Path
+	SortBy Path
+	// Descending reverses the order of SortBy.
 	Descending bool
 	// Offset is the number of matches to skip (startIndex-1).
 	Offset int
@@ -308,13 +318,17 @@ type Query struct {
 
 // UserPage is one page of users and the total number of matches.
 type UserPage struct {
+	// Total is the number of users matching the query, on every page.
 	Total int
+	// Users is the page: at most Query.Limit users from Query.Offset.
 	Users []User
 }
 
 // GroupPage is one page of groups and the total number of matches.
 type GroupPage struct {
-	Total  int
+	// Total is the number of groups matching the query, on every page.
+	Total int
+	// Groups is the page: at most Query.Limit groups from Query.Offset.
 	Groups []Group
 }
 

@@ -11,7 +11,8 @@ import (
 type Token struct {
 	// ID identifies the token within its tenant; admin screens show it
 	// and revoke by it. It never reveals the secret.
-	ID     string
+	ID string
+	// Tenant is the tenant the token authenticates as.
 	Tenant string
 	// Connection names the identity-provider connection the token belongs
 	// to (the Principal's Connection); "" for one connection per tenant.

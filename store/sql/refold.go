@@ -22,6 +22,7 @@ const refoldVersion = 5
 // changed: rename or delete all but one of each set (through SCIM with the
 // previous version, or in the database), then run Migrate again.
 type FoldCollisionError struct {
+	// Collisions lists each set of rows that would share a key.
 	Collisions []FoldCollision
 }
 
@@ -34,6 +35,7 @@ type FoldCollision struct {
 	Names  []string // their userName or displayName, in the order of IDs
 }
 
+// Error names every collision, so that the log says what to rename.
 func (e *FoldCollisionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sqlstore: %d sets of rows share a case-folded key under the current folding; nothing was changed; rename or delete all but one of each, then migrate again:", len(e.Collisions))
