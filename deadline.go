@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -119,8 +118,8 @@ func readBodyFirst(w http.ResponseWriter, r *request) *Error {
 		_ = http.NewResponseController(w).SetReadDeadline(d)
 	}
 	if _, err := readRawBody(r); err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
+		e, ok := asError(err)
+		if !ok {
 			e = &Error{Status: http.StatusBadRequest, ScimType: ScimTypeInvalidSyntax, Detail: "could not read request body"}
 		}
 		// What is left of the body must not be read as the next request,

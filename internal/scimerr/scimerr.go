@@ -1,5 +1,6 @@
 // Package scimerr defines the SCIM protocol error (RFC 7644 §3.12) shared by
-// the internal packages and re-exported by the root package as scim.Error.
+// the internal packages; the root package converts it to scim.Error where
+// it answers the client.
 package scimerr
 
 import (
