@@ -13,33 +13,10 @@ import (
 // Event is one state change of a tenant's users or groups: provisioned,
 // linked, updated, role changed, deactivated, reactivated, deprovisioned;
 // group created, renamed, deleted; members added, removed, skipped; and
-// refusals to change a protected user. See store.Event for its fields.
+// refusals to change a protected user. See store.Event for its fields; its
+// Type is one of the store.EventType constants (store.UserProvisioned …),
+// defined there because stores record events too.
 type Event = store.Event
-
-// Event types, re-exported from package store.
-const (
-	UserProvisioned    = store.UserProvisioned
-	UserLinked         = store.UserLinked
-	UserUpdated        = store.UserUpdated
-	UserRoleChanged    = store.UserRoleChanged
-	UserDeactivated    = store.UserDeactivated
-	UserReactivated    = store.UserReactivated
-	UserDeprovisioned  = store.UserDeprovisioned
-	GroupCreated       = store.GroupCreated
-	GroupRenamed       = store.GroupRenamed
-	GroupUpdated       = store.GroupUpdated
-	GroupDeleted       = store.GroupDeleted
-	MembersAdded       = store.MembersAdded
-	MembersRemoved     = store.MembersRemoved
-	MembersSkipped     = store.MembersSkipped
-	ProtectedRefused   = store.ProtectedRefused
-	DeprovisioningHeld = store.DeprovisioningHeld
-
-	TokenCreated            = store.TokenCreated
-	TokenRevoked            = store.TokenRevoked
-	TokenRegenerated        = store.TokenRegenerated
-	DeprovisioningConfirmed = store.DeprovisioningConfirmed
-)
 
 // Delivery guarantee of Config.OnEvent: events are delivered after the
 // write they describe committed, never for a write that rolled back, and in
