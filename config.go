@@ -66,8 +66,15 @@ func checkBaseURL(base string) error {
 	return nil
 }
 
-// validate refuses negative limits other than -1 (off).
+// validate refuses negative limits other than -1 (off), and a MaxPageSize
+// that is not positive or 0 (the default).
 func (l Limits) validate() error {
+	if l.MaxBodyBytes < -1 {
+		return invalid("Limits.MaxBodyBytes is %d: use a positive number, 0 for the default or -1 for no limit", l.MaxBodyBytes)
+	}
+	if l.MaxPageSize < 0 {
+		return invalid("Limits.MaxPageSize is %d: use a positive number or 0 for the default; a page size cannot be unlimited", l.MaxPageSize)
+	}
 	ints := []struct {
 		name string
 		v    int

@@ -36,7 +36,7 @@ func (d discovery) serviceProviderConfig(w http.ResponseWriter, r *request) {
 		"documentationUri": "https://pkg.go.dev/github.com/scimkit/scim",
 		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": d.h.cfg.MaxPageSize},
+		"filter":           map[string]any{"supported": true, "maxResults": d.h.cfg.Limits.MaxPageSize},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},

@@ -46,8 +46,7 @@ func BenchmarkHandlerSharedEmails(b *testing.B) {
 					Authenticator: tokens,
 					Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
 					Users:         scim.UserRules{LinkExisting: true},
-					MaxBodyBytes:  16 << 20,
-					Limits:        scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1, MaxValues: -1, Timeout: time.Hour},
+					Limits:        scim.Limits{MaxBodyBytes: 16 << 20, RequestsPerSecond: -1, MaxConcurrent: -1, MaxValues: -1, Timeout: time.Hour},
 				})
 				if err != nil {
 					b.Fatal(err)

@@ -12,8 +12,19 @@ import (
 )
 
 // Limits bounds what one tenant's requests may cost. Every field has a safe
-// default (its zero value); -1 turns a limit off.
+// default (its zero value); -1 turns a limit off, except for MaxPageSize.
 type Limits struct {
+	// MaxBodyBytes caps a request's body; a larger one gets 413. Default
+	// 1 MiB. With -1 a body is bounded only by Timeout, and is read into
+	// memory whole: keep a limit unless a proxy in front enforces one.
+	MaxBodyBytes int64
+	// MaxPageSize caps the count of a list request (GET /Users, GET
+	// /Groups, POST /.search): a larger count, or none, gets this many
+	// resources per page, and it is the filter.maxResults the
+	// ServiceProviderConfig advertises. Default 100. It cannot be turned
+	// off: -1 is refused, since a page without a bound would load a whole
+	// tenant into one response.
+	MaxPageSize int
 	// MaxOperations caps the operations of one PATCH. Default 1000.
 	MaxOperations int
 	// MaxMembers caps the member values of one PATCH or of a group body,
@@ -53,6 +64,15 @@ func (l Limits) withDefaults() Limits {
 		case -1:
 			*v = math.MaxInt32
 		}
+	}
+	switch l.MaxBodyBytes {
+	case 0:
+		l.MaxBodyBytes = 1 << 20
+	case -1:
+		l.MaxBodyBytes = math.MaxInt64
+	}
+	if l.MaxPageSize == 0 {
+		l.MaxPageSize = 100
 	}
 	def(&l.MaxOperations, 1000)
 	def(&l.MaxMembers, 10000)

@@ -240,11 +240,11 @@ func (h *Handler) buildQuery(rt *schema.ResourceType, p listParams) (store.Query
 	if start < 1 {
 		start = 1 // RFC 7644 §3.4.2.4: less than 1 is interpreted as 1
 	}
-	count, err := parseIndex("count", p.count, h.cfg.MaxPageSize)
+	count, err := parseIndex("count", p.count, h.cfg.Limits.MaxPageSize)
 	if err != nil {
 		return q, 0, err
 	}
-	count = max(0, min(count, h.cfg.MaxPageSize))
+	count = max(0, min(count, h.cfg.Limits.MaxPageSize))
 	q.Offset, q.Limit = start-1, count
 
 	if strings.TrimSpace(p.filter) != "" {

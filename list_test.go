@@ -153,7 +153,7 @@ func TestFilters(t *testing.T) {
 func TestSortAndPage(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
-			s := newTestServerWith(t, st.open(t), scim.Config{MaxPageSize: 2})
+			s := newTestServerWith(t, st.open(t), scim.Config{Limits: scim.Limits{MaxPageSize: 2}})
 			ids := directory(t, s)
 			tests := []struct {
 				query     string
@@ -309,7 +309,7 @@ func TestExcludedMembersNeverLoaded(t *testing.T) {
 
 // TestDiscovery checks the discovery endpoints answer what is supported.
 func TestDiscovery(t *testing.T) {
-	s := newTestServer(t, scim.Config{MaxPageSize: 50})
+	s := newTestServer(t, scim.Config{Limits: scim.Limits{MaxPageSize: 50}})
 	spc := s.must(http.StatusOK, "GET", "/ServiceProviderConfig", "").body
 	got := map[string]any{
 		"patch": get(spc, "patch.supported"), "bulk": get(spc, "bulk.supported"), "filter": get(spc, "filter.supported"),

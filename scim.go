@@ -54,14 +54,9 @@ type Config struct {
 	// handler).
 	BaseURL string
 
-	// MaxPageSize caps count on list requests. Default 100.
-	MaxPageSize int
-
-	// MaxBodyBytes caps request bodies; larger ones get 413. Default 1 MiB.
-	MaxBodyBytes int64
-
-	// Limits bound what one tenant's requests may cost (rate, concurrency,
-	// PATCH size, filter size, time); the zero value is safe.
+	// Limits bound what one tenant's requests may cost (body size, page
+	// size, rate, concurrency, PATCH size, filter size, time); the zero
+	// value is safe.
 	Limits Limits
 
 	// DeprovisionGuard holds mass deprovisioning (an IdP scoping mistake)
@@ -186,9 +181,6 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	if err := cfg.Limits.validate(); err != nil {
 		return nil, err
 	}
-	if cfg.MaxPageSize < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, invalid("Config.MaxPageSize and MaxBodyBytes must not be negative")
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -200,12 +192,6 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	}
 	if cfg.NewID == nil {
 		cfg.NewID = newUUIDv7
-	}
-	if cfg.MaxPageSize == 0 {
-		cfg.MaxPageSize = 100
-	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 1 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.Limits = cfg.Limits.withDefaults()
@@ -259,7 +245,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 type request struct {
 	*http.Request
 	ctx       context.Context // nil: the Request's
-	bodyR     io.ReadCloser   // the body within MaxBodyBytes (nil: none)
+	bodyR     io.ReadCloser   // the body within Limits.MaxBodyBytes (nil: none)
 	principal Principal
 	base      string // absolute URL of the handler's root, no trailing slash
 	body      []byte // the body as read, for the journal's summary
@@ -336,7 +322,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer x.deadline.stop()
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		req.bodyR = http.MaxBytesReader(sw, r.Body, h.cfg.MaxBodyBytes)
+		req.bodyR = http.MaxBytesReader(sw, r.Body, h.cfg.Limits.MaxBodyBytes)
 		// Read the body before taking a concurrency slot, within the
 		// deadline: a client trickling its body holds no slot.
 		if e := readBodyFirst(w, req); e != nil {

@@ -124,6 +124,31 @@ func TestRequestLimits(t *testing.T) {
 }
 
 // TestDeprovisionGuard holds mass deprovisioning until the app confirms.
+// TestBodySizeLimit: Limits.MaxBodyBytes bounds a request's body (1 MiB by
+// default), and -1 lifts the bound.
+func TestBodySizeLimit(t *testing.T) {
+	// userBody is a POST /Users body of at least n bytes.
+	userBody := func(n int) string {
+		return `{"userName":"big@x.com","displayName":"` + strings.Repeat("a", n) + `"}`
+	}
+	for _, tc := range []struct {
+		name   string
+		limit  int64
+		size   int
+		status int
+	}{
+		{"small body within an explicit limit", 200, 100, http.StatusCreated},
+		{"body over an explicit limit", 200, 300, http.StatusRequestEntityTooLarge},
+		{"body over the default 1 MiB", 0, 1 << 20, http.StatusRequestEntityTooLarge},
+		{"body over 1 MiB without a limit", -1, 1 << 20, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, scim.Config{Limits: scim.Limits{MaxBodyBytes: tc.limit}})
+			s.must(tc.status, "POST", "/Users", userBody(tc.size))
+		})
+	}
+}
+
 func TestDeprovisionGuard(t *testing.T) {
 	var log eventLog
 	st := memory.New()
