@@ -22,24 +22,6 @@ import (
 	"github.com/scimkit/scim/store"
 )
 
-// TokenManager issues and revokes a tenant's bearer tokens; *scim.Tokens
-// implements it. Secrets it returns are shown once and never kept.
-type TokenManager interface {
-	// Create issues a token named name, expiring at expires (zero: never),
-	// and returns its secret.
-	Create(ctx context.Context, tenant, name string, expires time.Time) (string, store.Token, error)
-	// List returns the tenant's tokens, newest first, never their secrets.
-	List(ctx context.Context, tenant string) ([]store.Token, error)
-	// Revoke stops the tenant's token id; store.ErrNotFound when the
-	// tenant has no such token.
-	Revoke(ctx context.Context, tenant, id string) error
-	// Regenerate replaces the tenant's token id by a new one, revoking the
-	// old one after overlap, and returns the new secret.
-	Regenerate(ctx context.Context, tenant, id string, overlap time.Duration) (string, store.Token, error)
-}
-
-var _ TokenManager = (*scim.Tokens)(nil)
-
 // Config holds the settings of a Handler. Tenant and BaseURL are required.
 type Config struct {
 	// Tenant returns the tenant the admin making r may manage, from the
@@ -88,7 +70,7 @@ type Config struct {
 type Handler struct {
 	scim   *scim.Handler
 	store  store.Store
-	tokens TokenManager
+	tokens *scim.Tokens
 	cfg    Config
 	log    *slog.Logger
 	pages  map[string]*template.Template
@@ -107,16 +89,18 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // New returns the admin page of the SCIM handler h serving st, whose
-// tokens are managed by tokens. st is read for the users and groups lists
-// and, when it implements store.EventLog, for refusals and admin activity.
-func New(h *scim.Handler, st store.Store, tokens TokenManager, cfg Config) (*Handler, error) {
+// tokens are managed by tokens (an app that keeps tokens in its own tables
+// implements store.TokenStore and passes scim.NewTokens over it). st is
+// read for the users and groups lists and, when it implements
+// store.EventLog, for refusals and admin activity.
+func New(h *scim.Handler, st store.Store, tokens *scim.Tokens, cfg Config) (*Handler, error) {
 	switch {
 	case h == nil:
 		return nil, errors.New("admin: the scim.Handler is nil")
 	case st == nil:
 		return nil, errors.New("admin: the store is nil")
 	case tokens == nil:
-		return nil, errors.New("admin: the TokenManager is nil")
+		return nil, errors.New("admin: tokens is nil")
 	case cfg.Tenant == nil:
 		return nil, errors.New("admin: Config.Tenant is required (the tenant the signed-in admin manages)")
 	case cfg.BaseURL == "":
