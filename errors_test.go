@@ -96,3 +96,17 @@ func TestInternalPackageErrorsKeepTheirScimType(t *testing.T) {
 		})
 	}
 }
+
+// TestScimTypesMatchTheInternalOnes: the root's ScimType constants, which
+// apps see, spell every scimType the internal packages answer with.
+func TestScimTypesMatchTheInternalOnes(t *testing.T) {
+	got := []string{scim.ScimTypeInvalidFilter, scim.ScimTypeTooMany, scim.ScimTypeUniqueness,
+		scim.ScimTypeMutability, scim.ScimTypeInvalidSyntax, scim.ScimTypeInvalidPath,
+		scim.ScimTypeNoTarget, scim.ScimTypeInvalidValue, scim.ScimTypeInvalidVers, scim.ScimTypeSensitive}
+	want := []string{scimerr.InvalidFilter, scimerr.TooMany, scimerr.Uniqueness,
+		scimerr.Mutability, scimerr.InvalidSyntax, scimerr.InvalidPath,
+		scimerr.NoTarget, scimerr.InvalidValue, scimerr.InvalidVers, scimerr.Sensitive}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ScimType constants (-internal +root):\n%s", diff)
+	}
+}
