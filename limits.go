@@ -1,11 +1,15 @@
 package scim
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
@@ -47,10 +51,18 @@ type Limits struct {
 	// RequestsPerSecond caps a tenant's request rate in this Handler (a
 	// token bucket holding Burst requests); more get 429 with Retry-After.
 	// Default 1000, far above what an IdP sends, low enough to keep one
-	// tenant from starving the others.
+	// tenant from starving the others. It is per instance: with N
+	// instances a tenant may send N times as much, unless RateLimiter is
+	// set.
 	RequestsPerSecond float64
 	// Burst is the token bucket's size. Default: RequestsPerSecond.
 	Burst int
+	// RateLimiter, when set, decides a tenant's request rate in place of
+	// RequestsPerSecond and Burst, which then apply only while it fails
+	// (see RateLimiter). Share one across instances to hold a tenant to
+	// one rate whatever instance serves it. MaxConcurrent stays per
+	// instance. Default: nil, the per-instance token bucket.
+	RateLimiter RateLimiter
 	// Timeout bounds a request's work; past it the store call fails and
 	// the IdP gets 503 (Entra gives up after 60 s). Default 30 s.
 	Timeout time.Duration
@@ -94,58 +106,138 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// RateLimiter decides whether a tenant's request may proceed, in place of
+// the Handler's own per-instance limit (Limits.RequestsPerSecond and
+// Burst). Give several instances one RateLimiter over a shared service
+// (examples/redislimit has one over Redis) to hold a tenant to one rate
+// across all of them.
+//
+// Allow is called once per authenticated request, before the request takes
+// a concurrency slot, with the request's context (its deadline is the
+// request's Timeout). It reports whether the request may proceed and, when
+// not, how long the client should wait (sent as Retry-After, rounded up to
+// whole seconds, at least 1). It must be safe for concurrent use.
+//
+// An error fails open: the Handler logs a warning and applies its own
+// per-instance limit (RequestsPerSecond and Burst) to the request instead,
+// so an outage of the shared service neither refuses every request nor
+// lifts every limit.
+type RateLimiter interface {
+	Allow(ctx context.Context, tenant string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Idle tenants' limiters are dropped so that a Handler serving many
+// tenants does not keep one for each forever: at most once a sweepEvery,
+// an admit looks for limiters unused for idleAfter, with a full bucket and
+// no request in flight (which a new limiter would be the same as).
+const (
+	idleAfter  = 10 * time.Minute
+	sweepEvery = time.Minute
+)
+
+// tenantLimits holds the Handler's per-tenant limiters.
+type tenantLimits struct {
+	now       func() time.Time // time.Now; a test's clock in internal tests
+	m         sync.Map         // tenant → *tenantLimiter
+	nextSweep atomic.Int64     // unix nanoseconds
+}
+
 // tenantLimiter holds one tenant's concurrency slots and token bucket.
 type tenantLimiter struct {
 	slots chan struct{}
+	rate  *rate.Limiter // nil when RequestsPerSecond is off
 
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
+	// users counts admits and requests in flight holding the limiter; -1
+	// once swept, after which it is not used again.
+	users    atomic.Int64
+	lastUsed atomic.Int64 // unix nanoseconds, updated at most once a second
 }
 
-// limiter returns the limiter of a tenant.
-func (h *Handler) limiter(tenant string) *tenantLimiter {
-	if l, ok := h.limiters.Load(tenant); ok {
-		return l.(*tenantLimiter)
+// acquire returns the tenant's limiter with a use counted, to be ended with
+// done.
+func (ls *tenantLimits) acquire(lim Limits, tenant string, now time.Time) *tenantLimiter {
+	for {
+		v, ok := ls.m.Load(tenant)
+		if !ok {
+			l := &tenantLimiter{}
+			if n := lim.MaxConcurrent; n > 0 {
+				l.slots = make(chan struct{}, n)
+			}
+			if lim.RequestsPerSecond > 0 {
+				l.rate = rate.NewLimiter(rate.Limit(lim.RequestsPerSecond), lim.Burst)
+			}
+			v, _ = ls.m.LoadOrStore(tenant, l)
+		}
+		l := v.(*tenantLimiter)
+		if n := l.users.Load(); n >= 0 && l.users.CompareAndSwap(n, n+1) {
+			if t := now.UnixNano(); t-l.lastUsed.Load() > int64(time.Second) {
+				l.lastUsed.Store(t)
+			}
+			return l
+		}
+		// Swept between Load and CompareAndSwap, or contended: look again.
 	}
-	l := &tenantLimiter{tokens: float64(h.cfg.Limits.Burst), last: time.Now()}
-	if n := h.cfg.Limits.MaxConcurrent; n > 0 {
-		l.slots = make(chan struct{}, n)
+}
+
+func (l *tenantLimiter) done() { l.users.Add(-1) }
+
+// sweep drops the limiters idle since before now-idleAfter, at most once a
+// sweepEvery.
+func (ls *tenantLimits) sweep(now time.Time) {
+	next := ls.nextSweep.Load()
+	if now.UnixNano() < next || !ls.nextSweep.CompareAndSwap(next, now.Add(sweepEvery).UnixNano()) {
+		return
 	}
-	actual, _ := h.limiters.LoadOrStore(tenant, l)
-	return actual.(*tenantLimiter)
+	idleSince := now.Add(-idleAfter).UnixNano()
+	ls.m.Range(func(k, v any) bool {
+		l := v.(*tenantLimiter)
+		if l.lastUsed.Load() > idleSince {
+			return true
+		}
+		if l.rate != nil && l.rate.TokensAt(now) < float64(l.rate.Burst()) {
+			return true // still refilling: dropping it would forgive the debt
+		}
+		if l.users.CompareAndSwap(0, -1) {
+			ls.m.CompareAndDelete(k, v)
+		}
+		return true
+	})
 }
 
 // admit applies the tenant's rate and concurrency limits. It returns a
 // release func, or writes 429 and returns nil.
-func (h *Handler) admit(w http.ResponseWriter, tenant string) func() {
+func (h *Handler) admit(ctx context.Context, w http.ResponseWriter, tenant string) func() {
 	lim := h.cfg.Limits
-	l := h.limiter(tenant)
-	if rate := lim.RequestsPerSecond; rate > 0 {
-		l.mu.Lock()
-		now := time.Now()
-		l.tokens = math.Min(float64(lim.Burst), l.tokens+now.Sub(l.last).Seconds()*rate)
-		l.last = now
-		ok := l.tokens >= 1
-		wait := 0.0
-		if ok {
-			l.tokens--
-		} else {
-			wait = (1 - l.tokens) / rate
-		}
-		l.mu.Unlock()
-		if !ok {
-			tooMany(w, wait, "too many requests for this tenant; slow down")
+	now := h.limits.now()
+	h.limits.sweep(now)
+	l := h.limits.acquire(lim, tenant, now)
+	local := lim.RateLimiter == nil
+	if !local {
+		ok, wait, err := lim.RateLimiter.Allow(ctx, tenant)
+		switch {
+		case err != nil:
+			h.log.WarnContext(ctx, "scim: rate limiter failed; applying this instance's limit", "tenant", tenant, "err", err)
+			local = true
+		case !ok:
+			l.done()
+			tooMany(w, wait.Seconds(), "too many requests for this tenant; slow down")
 			return nil
 		}
 	}
+	if local && l.rate != nil && !l.rate.AllowN(now, 1) {
+		wait := (1 - l.rate.TokensAt(now)) / float64(l.rate.Limit())
+		l.done()
+		tooMany(w, wait, "too many requests for this tenant; slow down")
+		return nil
+	}
 	if l.slots == nil {
-		return func() {}
+		return l.done
 	}
 	select {
 	case l.slots <- struct{}{}:
-		return func() { <-l.slots }
+		return func() { <-l.slots; l.done() }
 	default:
+		l.done()
 		tooMany(w, 1, "too many concurrent requests for this tenant; retry shortly")
 		return nil
 	}

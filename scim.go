@@ -151,7 +151,7 @@ type Handler struct {
 	disco  discovery
 	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
 
-	limiters sync.Map // tenant → *tenantLimiter
+	limits   tenantLimits
 	guard    *guard
 	journal  *journal
 
@@ -222,6 +222,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		guard:   newGuard(cfg.DeprovisionGuard),
 		journal: newJournal(cfg.JournalSize),
 	}
+	h.limits.now = time.Now
 	if policy.usesRoles() {
 		// The standard roles attribute carries the role: list the values
 		// on its value sub-attribute.
@@ -330,7 +331,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	release := h.admit(sw, p.Tenant)
+	release := h.admit(req.Context(), sw, p.Tenant)
 	if release == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,96 @@ func TestRateLimit(t *testing.T) {
 	}
 	// Another tenant has its own bucket.
 	s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+}
+
+// rateLimiterFunc adapts a func to scim.RateLimiter.
+type rateLimiterFunc func(ctx context.Context, tenant string) (bool, time.Duration, error)
+
+func (f rateLimiterFunc) Allow(ctx context.Context, tenant string) (bool, time.Duration, error) {
+	return f(ctx, tenant)
+}
+
+// TestCustomRateLimiter: a Limits.RateLimiter decides in place of the
+// built-in bucket; its refusal is 429 with its delay as Retry-After (whole
+// seconds, rounded up, at least 1), per tenant.
+func TestCustomRateLimiter(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		want       string
+	}{
+		{"whole seconds", 2 * time.Second, "2"},
+		{"rounded up", 2500 * time.Millisecond, "3"},
+		{"at least one", 0, "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked []string
+			lim := rateLimiterFunc(func(ctx context.Context, tenant string) (bool, time.Duration, error) {
+				mu.Lock()
+				asked = append(asked, tenant)
+				mu.Unlock()
+				if ctx.Err() != nil {
+					t.Errorf("Allow got a done context: %v", ctx.Err())
+				}
+				if tenant == "acme" {
+					return false, tt.retryAfter, nil
+				}
+				return true, 0, nil
+			})
+			// The built-in bucket would refuse the second request: it is
+			// not consulted.
+			s := newTestServer(t, scim.Config{Limits: scim.Limits{RateLimiter: lim, RequestsPerSecond: 0.001, Burst: 1}})
+			r := s.must(http.StatusTooManyRequests, "GET", "/Users", "")
+			if got := r.header.Get("Retry-After"); got != tt.want || str(r.body, "status") != "429" {
+				t.Errorf("Retry-After %q, want %q; body %s", got, tt.want, r.raw)
+			}
+			s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+			s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+			if diff := cmp.Diff([]string{"acme", "other", "other"}, asked); diff != "" {
+				t.Errorf("tenants asked for (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFailingRateLimiterFailsOpen: when the RateLimiter fails, the request
+// is let through under this instance's own limit (RequestsPerSecond and
+// Burst), and a warning is logged; with that limit off, it is let through.
+func TestFailingRateLimiterFailsOpen(t *testing.T) {
+	errDown := errors.New("limiter service is down")
+	failing := rateLimiterFunc(func(context.Context, string) (bool, time.Duration, error) {
+		return false, time.Hour, errDown
+	})
+	tests := []struct {
+		name  string
+		rate  float64
+		burst int
+		want  []int
+	}{
+		{"local limit applies", 0.001, 2, []int{200, 200, 429}},
+		{"local limit off", -1, 0, []int{200, 200, 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			s := newTestServer(t, scim.Config{
+				Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+				Limits: scim.Limits{RateLimiter: failing, RequestsPerSecond: tt.rate, Burst: tt.burst},
+			})
+			var got []int
+			for range tt.want {
+				got = append(got, s.do("GET", "/Users", "").status)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if n := strings.Count(logs.String(), "rate limiter failed"); n != len(tt.want) || !strings.Contains(logs.String(), errDown.Error()) {
+				t.Errorf("want %d warnings naming the error, got:\n%s", len(tt.want), logs.String())
+			}
+		})
+	}
 }
 
 // gatedStore is a real memory store whose reads can be held at a gate, to
