@@ -151,9 +151,9 @@ type Handler struct {
 	disco  discovery
 	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
 
-	limits   tenantLimits
-	guard    *guard
-	journal  *journal
+	limits  tenantLimits
+	guard   *guard
+	journal *journal
 
 	groupRoles []GroupRole // compiled RolePolicy.GroupRoles
 
