@@ -35,7 +35,7 @@ func (r *reader) MemberCounts(ctx context.Context, groupIDs []string) (map[strin
 			var n int
 			if err := rows.Scan(&id, &n); err != nil {
 				rows.Close()
-				return nil, r.s.wrap("count members", err)
+				return nil, r.s.wrapCtx(ctx, "count members", err)
 			}
 			if _, ok := out[id]; ok {
 				out[id] = n
@@ -44,7 +44,7 @@ func (r *reader) MemberCounts(ctx context.Context, groupIDs []string) (map[strin
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, r.s.wrap("count members", err)
+			return nil, r.s.wrapCtx(ctx, "count members", err)
 		}
 	}
 	return out, nil

@@ -40,7 +40,7 @@ func (r *reader) UnmanagedUserByEmail(ctx context.Context, emails []string) (sto
 			var seq int64
 			if err := rows.Scan(&value, &seq, &id); err != nil {
 				rows.Close()
-				return store.User{}, r.s.wrap(op, err)
+				return store.User{}, r.s.wrapCtx(ctx, op, err)
 			}
 			p := pos[value]
 			if !found || p < bestPos || p == bestPos && seq < bestSeq {
@@ -50,7 +50,7 @@ func (r *reader) UnmanagedUserByEmail(ctx context.Context, emails []string) (sto
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return store.User{}, r.s.wrap(op, err)
+			return store.User{}, r.s.wrapCtx(ctx, op, err)
 		}
 		if found {
 			return r.User(ctx, best)

@@ -131,7 +131,7 @@ func (t *storeTx) Departure(ctx context.Context, userName string) (store.Departu
 		return store.Departure{}, fmt.Errorf("sqlstore: departure of %q: %w", userName, store.ErrNotFound)
 	}
 	if err != nil {
-		return store.Departure{}, t.s.wrap("read departure", err)
+		return store.Departure{}, t.s.wrapCtx(ctx, "read departure", err)
 	}
 	d.Time = fromNanos(at)
 	return d, nil

@@ -69,7 +69,7 @@ func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
 	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes, managed_count, managed_changes FROM scim_tenants WHERE name = ?"), r.tenant).
 		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes, &c.managed, &c.managedChanges)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return c, r.s.wrap("count", err)
+		return c, r.s.wrapCtx(ctx, "count", err)
 	}
 	if p := r.pending; p != nil {
 		c.users += p.users
@@ -105,10 +105,10 @@ func (t *storeTx) writeCounts(ctx context.Context, op string, events int64) (las
 		_, err = t.exec(ctx, op, update, args...)
 	case t.s.dialect == MySQL:
 		if _, err = t.exec(ctx, op, update, args...); err == nil {
-			err = t.s.wrap(op, t.q.QueryRowContext(ctx, "SELECT event_seq FROM scim_tenants WHERE name = ?", t.tenant).Scan(&lastSeq))
+			err = t.s.wrapCtx(ctx, op, t.q.QueryRowContext(ctx, "SELECT event_seq FROM scim_tenants WHERE name = ?", t.tenant).Scan(&lastSeq))
 		}
 	default:
-		err = t.s.wrap(op, t.q.QueryRowContext(ctx, t.rebind(update+" RETURNING event_seq"), args...).Scan(&lastSeq))
+		err = t.s.wrapCtx(ctx, op, t.q.QueryRowContext(ctx, t.rebind(update+" RETURNING event_seq"), args...).Scan(&lastSeq))
 	}
 	if err != nil {
 		return 0, err
@@ -160,7 +160,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	count := func() (int, error) {
 		var n int
 		err := r.q.QueryRowContext(ctx, countSQL, b.args[:countArgs]...).Scan(&n)
-		return n, r.s.wrap("count", err)
+		return n, r.s.wrapCtx(ctx, "count", err)
 	}
 	total = -1 // not known yet
 	var deletes int64
@@ -202,7 +202,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	}
 	rows, err := r.q.QueryContext(ctx, sqlText, b.args...)
 	if err != nil {
-		return 0, nil, false, r.s.wrap("list", err)
+		return 0, nil, false, r.s.wrapCtx(ctx, "list", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -213,12 +213,12 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 			err = rows.Scan(&seq)
 		}
 		if err != nil {
-			return 0, nil, false, r.s.wrap("list", err)
+			return 0, nil, false, r.s.wrapCtx(ctx, "list", err)
 		}
 		seqs = append(seqs, seq)
 	}
 	if err := rows.Err(); err != nil {
-		return 0, nil, false, r.s.wrap("list", err)
+		return 0, nil, false, r.s.wrapCtx(ctx, "list", err)
 	}
 	if total < 0 {
 		switch {

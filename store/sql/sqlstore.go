@@ -311,6 +311,17 @@ func (s *Store) wrap(op string, err error) error {
 	return &dbError{op: op, err: err, unavailable: isConnectionFailure(err)}
 }
 
+// wrapCtx is wrap for a statement that ran on ctx: once ctx has ended,
+// whatever the driver reports (pgx may answer a cancelled query with
+// driver.ErrBadConn, its connection closed under it) is reported as ctx's
+// error, so that callers see context.Canceled or DeadlineExceeded.
+func (s *Store) wrapCtx(ctx context.Context, op string, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("sqlstore: %s: %w", op, ctx.Err())
+	}
+	return s.wrap(op, err)
+}
+
 // isConnectionFailure reports errors that mean the database cannot be
 // reached or cannot take more work right now.
 func isConnectionFailure(err error) bool {

@@ -61,12 +61,12 @@ func (r *reader) rebind(query string) string {
 
 func (r *reader) exec(ctx context.Context, op, query string, args ...any) (sql.Result, error) {
 	res, err := r.q.ExecContext(ctx, r.rebind(query), args...)
-	return res, r.s.wrap(op, err)
+	return res, r.s.wrapCtx(ctx, op, err)
 }
 
 func (r *reader) query(ctx context.Context, op, query string, args ...any) (*sql.Rows, error) {
 	rows, err := r.q.QueryContext(ctx, r.rebind(query), args...)
-	return rows, r.s.wrap(op, err)
+	return rows, r.s.wrapCtx(ctx, op, err)
 }
 
 const userColumns = "r.seq, r.id, r.doc, r.role, r.managed, r.managed_by, r.linked, r.version, r.created, r.last_modified"
@@ -132,7 +132,7 @@ func (r *reader) oneUser(ctx context.Context, where string, args ...any) (store.
 		return u, err
 	}
 	if err := decodeDoc(&u, doc); err != nil {
-		return store.User{}, r.s.wrap("read user", err)
+		return store.User{}, r.s.wrapCtx(ctx, "read user", err)
 	}
 	return u, nil
 }
@@ -143,7 +143,7 @@ func (r *reader) oneUserRaw(ctx context.Context, where string, args ...any) (sto
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.User{}, nil, store.ErrNotFound
 	}
-	return u, doc, r.s.wrap("read user", err)
+	return u, doc, r.s.wrapCtx(ctx, "read user", err)
 }
 
 // User implements store.Reader.
@@ -192,14 +192,14 @@ func rowsBySeq[T any](ctx context.Context, r *reader, op, query string, seqs []i
 			seq, v, err := scan(rows)
 			if err != nil {
 				rows.Close()
-				return nil, r.s.wrap(op, err)
+				return nil, r.s.wrapCtx(ctx, op, err)
 			}
 			out[seq] = v
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, r.s.wrap(op, err)
+			return nil, r.s.wrapCtx(ctx, op, err)
 		}
 	}
 	return out, nil
@@ -213,7 +213,7 @@ func (r *reader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, 
 	}
 	for i := range page.Users {
 		if err := decodeDoc(&page.Users[i], docs[i]); err != nil {
-			return store.UserPage{}, r.s.wrap("list users", err)
+			return store.UserPage{}, r.s.wrapCtx(ctx, "list users", err)
 		}
 	}
 	return page, nil
@@ -274,7 +274,7 @@ func (r *reader) oneGroup(ctx context.Context, id string) (store.Group, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Group{}, store.ErrNotFound
 	}
-	return g, r.s.wrap("read group", err)
+	return g, r.s.wrapCtx(ctx, "read group", err)
 }
 
 // Group implements store.Reader.
@@ -311,14 +311,14 @@ func (r *reader) members(ctx context.Context, groupIDs []string) (map[string][]s
 			var m store.Member
 			if err := rows.Scan(&gid, &m.Value, &m.Display); err != nil {
 				rows.Close()
-				return nil, r.s.wrap("read members", err)
+				return nil, r.s.wrapCtx(ctx, "read members", err)
 			}
 			out[gid] = append(out[gid], m)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, r.s.wrap("read members", err)
+			return nil, r.s.wrapCtx(ctx, "read members", err)
 		}
 	}
 	return out, nil
@@ -384,12 +384,12 @@ func (r *reader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef,
 		var ref store.GroupRef
 		var name sql.NullString
 		if err := rows.Scan(&ref.ID, &name); err != nil {
-			return nil, r.s.wrap("groups of user", err)
+			return nil, r.s.wrapCtx(ctx, "groups of user", err)
 		}
 		ref.DisplayName = name.String
 		out = append(out, ref)
 	}
-	return out, r.s.wrap("groups of user", rows.Err())
+	return out, r.s.wrapCtx(ctx, "groups of user", rows.Err())
 }
 
 // exists reports whether a row matches.
@@ -400,7 +400,7 @@ func (r *reader) exists(ctx context.Context, op, query string, args ...any) (boo
 	}
 	defer rows.Close()
 	found := rows.Next()
-	return found, r.s.wrap(op, rows.Err())
+	return found, r.s.wrapCtx(ctx, op, rows.Err())
 }
 
 func encodeDoc(attrs map[string]any) (doc string, fdoc []byte, err error) {
@@ -447,7 +447,7 @@ func (t *storeTx) CreateUser(ctx context.Context, u *store.User) error {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return t.s.wrap("create user", err)
+		return t.s.wrapCtx(ctx, "create user", err)
 	} else if n == 0 {
 		return store.ErrConflict
 	}
@@ -494,7 +494,7 @@ func (t *storeTx) current(ctx context.Context, table, id string) (version int64,
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, store.ErrNotFound
 	}
-	return version, created, t.s.wrap("read version", err)
+	return version, created, t.s.wrapCtx(ctx, "read version", err)
 }
 
 // currentUser reads the version, creation time and managed flag of a user.
@@ -504,7 +504,7 @@ func (t *storeTx) currentUser(ctx context.Context, id string) (version int64, cr
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, false, store.ErrNotFound
 	}
-	return version, created, managed, t.s.wrap("read version", err)
+	return version, created, managed, t.s.wrapCtx(ctx, "read version", err)
 }
 
 // managedChanged counts a user that became managed (delta +1) or stopped
@@ -689,14 +689,14 @@ func (r *reader) existingIDs(ctx context.Context, op, query string, prefix []any
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return nil, r.s.wrap(op, err)
+				return nil, r.s.wrapCtx(ctx, op, err)
 			}
 			found[id] = true
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, r.s.wrap(op, err)
+			return nil, r.s.wrapCtx(ctx, op, err)
 		}
 	}
 	return found, nil
@@ -840,7 +840,7 @@ func (t *storeTx) ReplaceMembers(ctx context.Context, groupID string, members []
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return ch, t.s.wrap("read members", err)
+			return ch, t.s.wrapCtx(ctx, "read members", err)
 		}
 		current[id] = true
 		currentOrder = append(currentOrder, id)
@@ -848,7 +848,7 @@ func (t *storeTx) ReplaceMembers(ctx context.Context, groupID string, members []
 	err = rows.Err()
 	rows.Close()
 	if err != nil {
-		return ch, t.s.wrap("read members", err)
+		return ch, t.s.wrapCtx(ctx, "read members", err)
 	}
 	known, err := t.usersAmong(ctx, memberIDs(members))
 	if err != nil {
