@@ -126,6 +126,25 @@ func (s *scanner) value(depth int) {
 	}
 }
 
+// next reads what follows an element of an array or an object: a comma
+// (another element follows) or close (the end). It reports whether another
+// element follows; anything else is a syntax error.
+func (s *scanner) next(close byte) bool {
+	s.space()
+	if s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+			return true
+		case close:
+			s.i++
+			return false
+		}
+	}
+	s.syntax = true
+	return false
+}
+
 func isScalarByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'E'
 }
@@ -143,22 +162,7 @@ func (s *scanner) array(depth int) {
 	}
 	for {
 		s.value(depth)
-		if s.stop() {
-			return
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			s.syntax = true
-			return
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return
-		default:
-			s.syntax = true
+		if s.stop() || !s.next(']') {
 			return
 		}
 	}
@@ -231,22 +235,7 @@ func (s *scanner) object(depth int) {
 		}
 		s.i++
 		s.value(depth)
-		if s.stop() {
-			return
-		}
-		s.space()
-		if s.i >= len(s.b) {
-			s.syntax = true
-			return
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return
-		default:
-			s.syntax = true
+		if s.stop() || !s.next('}') {
 			return
 		}
 	}
