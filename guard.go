@@ -60,6 +60,9 @@ type guard struct {
 
 type guardState struct {
 	done []deprovisioning // within the window, oldest first
+	// users holds the users of done, so that a mass deprovisioning costs
+	// one lookup per user, not a scan of the window.
+	users map[string]struct{}
 	// base is the tenant's size when the window's first deprovisioning
 	// was checked: the share is measured against it.
 	base   int
@@ -94,6 +97,7 @@ func (g *guard) state(tenant string, now time.Time) *guardState {
 	cut := now.Add(-g.cfg.Window)
 	i := 0
 	for i < len(st.done) && st.done[i].at.Before(cut) {
+		delete(st.users, st.done[i].user)
 		i++
 	}
 	st.done = st.done[i:]
@@ -103,12 +107,8 @@ func (g *guard) state(tenant string, now time.Time) *guardState {
 // counted reports whether user's departure is already counted in the
 // window.
 func (st *guardState) counted(user string) bool {
-	for _, d := range st.done {
-		if d.user == user {
-			return true
-		}
-	}
-	return false
+	_, ok := st.users[user]
+	return ok
 }
 
 // checkDeprovision decides whether deprovisioning u (a deactivation or a
@@ -169,6 +169,10 @@ func (h *Handler) recordDeprovision(tenant, user string) {
 	st := g.state(tenant, now)
 	if !st.counted(user) {
 		st.done = append(st.done, deprovisioning{at: now, user: user})
+		if st.users == nil {
+			st.users = map[string]struct{}{}
+		}
+		st.users[user] = struct{}{}
 	}
 }
 

@@ -176,11 +176,11 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 	// users that share it. It stops when the request's context ends.
 	seen := make(map[string]bool, len(emails))
 	for _, email := range emails {
-		if k := store.Fold(email); seen[k] {
+		k := store.Fold(email)
+		if seen[k] {
 			continue
-		} else {
-			seen[k] = true
 		}
+		seen[k] = true
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
