@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -310,10 +311,7 @@ func (p RolePolicy) patchView(attrs store.Attributes) store.Attributes {
 	if !p.enabled() || p.usesRoles() || p.ExtensionURN == "" || role == "" {
 		return attrs
 	}
-	view := make(store.Attributes, len(attrs)+1)
-	for k, v := range attrs {
-		view[k] = v
-	}
+	view := maps.Clone(attrs)
 	ext := map[string]any{p.Attribute: role}
 	if old, ok := attrs[p.ExtensionURN].(map[string]any); ok {
 		for k, v := range old {
