@@ -29,18 +29,19 @@ type Principal struct {
 var ErrUnauthenticated = errors.New("scim: unauthenticated")
 
 // Authenticator resolves the bearer token of a request to a Principal. An
-// app with its own token storage implements it; TokenSet is the built-in
-// one. Authenticate returns ErrUnauthenticated for a token it does not
+// app with its own token storage implements it; the built-in ones are
+// StaticTokens (tokens from configuration) and Tokens (tokens issued and
+// kept in a store.TokenStore). Authenticate returns ErrUnauthenticated for a token it does not
 // accept; any other error is answered as 503 so the IdP retries.
 type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (Principal, error)
 }
 
-// TokenSet is an in-process Authenticator over a fixed set of tokens. It
+// StaticTokens is an in-process Authenticator over a fixed set of tokens. It
 // keeps only SHA-256 digests of the tokens and compares digests in constant
 // time. Several tokens may map to one tenant, so that rotation overlaps.
 // It is safe for concurrent use.
-type TokenSet struct {
+type StaticTokens struct {
 	mu     sync.RWMutex
 	tokens map[[sha256.Size]byte]tokenEntry
 }
@@ -50,15 +51,15 @@ type tokenEntry struct {
 	principal Principal
 }
 
-// NewTokenSet returns an empty TokenSet.
-func NewTokenSet() *TokenSet {
-	return &TokenSet{tokens: make(map[[sha256.Size]byte]tokenEntry)}
+// NewStaticTokens returns an empty StaticTokens.
+func NewStaticTokens() *StaticTokens {
+	return &StaticTokens{tokens: make(map[[sha256.Size]byte]tokenEntry)}
 }
 
 // Add accepts token for tenant. The token id recorded in the Principal is
 // the first 8 hex digits of the token's digest, enough to tell tokens apart
 // in logs without revealing them.
-func (s *TokenSet) Add(tenant, token string) {
+func (s *StaticTokens) Add(tenant, token string) {
 	d := sha256.Sum256([]byte(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -67,7 +68,7 @@ func (s *TokenSet) Add(tenant, token string) {
 
 // AddConnection accepts token for one identity-provider connection of
 // tenant, for apps that let a tenant connect several IdPs.
-func (s *TokenSet) AddConnection(tenant, connection, token string) {
+func (s *StaticTokens) AddConnection(tenant, connection, token string) {
 	d := sha256.Sum256([]byte(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,7 +76,7 @@ func (s *TokenSet) AddConnection(tenant, connection, token string) {
 }
 
 // Remove stops accepting token.
-func (s *TokenSet) Remove(token string) {
+func (s *StaticTokens) Remove(token string) {
 	d := sha256.Sum256([]byte(token))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,7 +84,7 @@ func (s *TokenSet) Remove(token string) {
 }
 
 // Authenticate implements Authenticator.
-func (s *TokenSet) Authenticate(_ context.Context, token string) (Principal, error) {
+func (s *StaticTokens) Authenticate(_ context.Context, token string) (Principal, error) {
 	if token == "" {
 		return Principal{}, ErrUnauthenticated
 	}

@@ -83,7 +83,7 @@ type benchHandler struct {
 
 func newBenchHandler(b testing.TB, st store.Store, users int) *benchHandler {
 	b.Helper()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	// A tenant per handler: PostgreSQL keeps earlier runs' tenants.
 	tenant := fmt.Sprintf("bench-%s-%d", b.Name(), os.Getpid())
 	token := "scim_bench_" + fmt.Sprint(len(tenant))

@@ -9,7 +9,7 @@
 // NewHandler takes the storage, the app's RolePolicy and a Config. The
 // handler does not know the path it is mounted at:
 //
-//	tokens := scim.NewTokenSet()
+//	tokens := scim.NewStaticTokens()
 //	tokens.Add("acme", os.Getenv("ACME_SCIM_TOKEN"))
 //	h, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{Authenticator: tokens})
 //	if err != nil {
@@ -22,7 +22,7 @@
 // Every request carries a bearer token; the Authenticator resolves it to a
 // Principal whose Tenant scopes every store call, so one endpoint serves
 // every organisation of a multi-tenant app and no tenant sees another's data.
-// TokenSet keeps only SHA-256 digests of tokens given in configuration;
+// StaticTokens keeps only SHA-256 digests of tokens given in configuration;
 // Tokens issues prefixed tokens (scim_…) kept as digests in a
 // store.TokenStore, several per tenant for overlapping rotation, revocable,
 // optionally expiring, with their last use recorded. Authenticators accepts

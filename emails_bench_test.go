@@ -39,7 +39,7 @@ func BenchmarkHandlerSharedEmails(b *testing.B) {
 	for _, s := range benchStores(b) {
 		for _, n := range []int{1000, 4000, 7000, 20000} {
 			b.Run(fmt.Sprintf("%s/n=%d", s.name, n), func(b *testing.B) {
-				tokens := scim.NewTokenSet()
+				tokens := scim.NewStaticTokens()
 				tenant := fmt.Sprintf("bench-%s-%d", b.Name(), os.Getpid())
 				tokens.Add(tenant, "scim_bench_emails")
 				h, err := scim.NewHandler(s.open(b), demoPolicy, scim.Config{

@@ -47,7 +47,7 @@ func exampleConfig(auth scim.Authenticator) scim.Config {
 // A handler over the memory store, mounted under /scim/v2, provisioning a
 // user the way an identity provider does and finding it by filter.
 func Example() {
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "s3cret")
 	h, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, exampleConfig(tokens))
 	if err != nil {
@@ -79,7 +79,7 @@ func Example() {
 // A RolePolicy in the shape of GrowthBook's growthbookRole: unknown values
 // fall back to the org default, and "default" keeps the current role.
 func ExampleRolePolicy() {
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "s3cret")
 	policy := scim.RolePolicy{
 		Attribute: "growthbookRole",
@@ -108,10 +108,10 @@ func ExampleRolePolicy() {
 	// collaborator
 }
 
-// TokenSet keeps digests only; several tokens may serve one tenant so that
+// StaticTokens keeps digests only; several tokens may serve one tenant so that
 // rotation overlaps.
-func ExampleTokenSet() {
-	tokens := scim.NewTokenSet()
+func ExampleStaticTokens() {
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "old-token")
 	tokens.Add("acme", "new-token")
 	tokens.Remove("old-token")

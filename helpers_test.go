@@ -57,7 +57,7 @@ func newTestServerWith(t *testing.T, st store.Store, cfg scim.Config) *testServe
 // newTestServerPolicy is newTestServerWith with another role policy.
 func newTestServerPolicy(t *testing.T, st store.Store, policy scim.RolePolicy, cfg scim.Config) *testServer {
 	t.Helper()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", tokenAcme)
 	tokens.Add("other", tokenOther)
 	cfg.Authenticator = tokens
@@ -198,9 +198,9 @@ func sortedCopy(s []string) []string {
 	return out
 }
 
-// tokensFor returns the TokenSet every test server uses.
-func tokensFor() *scim.TokenSet {
-	tokens := scim.NewTokenSet()
+// tokensFor returns the StaticTokens every test server uses.
+func tokensFor() *scim.StaticTokens {
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", tokenAcme)
 	tokens.Add("other", tokenOther)
 	return tokens

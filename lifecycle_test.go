@@ -179,7 +179,7 @@ func TestLinking(t *testing.T) {
 	})
 	t.Run("never a user of another connection", func(t *testing.T) {
 		st := memory.New()
-		tokens := scim.NewTokenSet()
+		tokens := scim.NewStaticTokens()
 		tokens.AddConnection("acme", "okta", "t-okta")
 		tokens.AddConnection("acme", "entra", "t-entra")
 		h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokens, Users: scim.UserRules{LinkExisting: true}, Logger: discardLogger()})

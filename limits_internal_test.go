@@ -32,7 +32,7 @@ func (c *fakeClock) advance(d time.Duration) {
 
 func newLimitHandler(t testing.TB, lim Limits) (*Handler, *fakeClock) {
 	t.Helper()
-	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewTokenSet(), Limits: lim})
+	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewStaticTokens(), Limits: lim})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // with nothing written, for the caller to decode: raw_test.go checks that
 // both paths answer the same bytes, which a path never taken would pass.
 func TestRawUserDocCopiesCanonicalBytes(t *testing.T) {
-	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewTokenSet()})
+	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewStaticTokens()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestRawUserDocCopiesCanonicalBytes(t *testing.T) {
 // jsonenc write for the maps renderGroup builds when a projection names a
 // sub-attribute of members.
 func TestGroupMembersEncodedAsMaps(t *testing.T) {
-	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewTokenSet()})
+	h, err := NewHandler(memory.New(), RolePolicy{}, Config{Authenticator: NewStaticTokens()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,38 @@ import (
 // Config holds the optional settings of a Handler. The zero value is
 // usable except for Authenticator, which is required.
 type Config struct {
-	// Authenticator resolves bearer tokens to tenants. Required; use a
-	// TokenSet or the app's own implementation.
+	// Authenticator resolves bearer tokens to tenants. Required: use
+	// StaticTokens, Tokens, or the app's own implementation.
 	Authenticator Authenticator
+
+	// BaseURL is the absolute URL the handler is reached at, such as
+	// "https://app.example.com/scim/v2", used in Location headers and
+	// meta.location. Default: derived from each request (its Host, its
+	// scheme or X-Forwarded-Proto, and the prefix stripped before the
+	// handler).
+	BaseURL string
+
+	// App rules.
+
+	// Users are the app's rules for the users an IdP provisions.
+	Users UserRules
+
+	// Groups are the app's rules for the groups an IdP pushes. The roles
+	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
+	Groups GroupRules
+
+	// Safety.
+
+	// Limits bound what one tenant's requests may cost (body size, page
+	// size, rate, concurrency, PATCH size, filter size, time); the zero
+	// value is safe.
+	Limits Limits
+
+	// DeprovisionGuard holds mass deprovisioning (an IdP scoping mistake)
+	// until the app confirms; the zero value turns it off.
+	DeprovisionGuard DeprovisionGuard
+
+	// Observability.
 
 	// Logger receives one line per request (method, path, status, latency,
 	// tenant, client) and internal errors. Every line is logged with the
@@ -40,44 +69,23 @@ type Config struct {
 	// others at Info).
 	RequestLogLevel func(status int) slog.Level
 
+	// OnEvent receives every state change after it committed, in commit
+	// order per tenant (see Event). It runs on the request's goroutine and
+	// holds up the tenant's next write: keep it short, or hand off.
+	OnEvent func(ctx context.Context, e Event)
+
+	// JournalSize is how many recent requests per tenant Journal keeps.
+	// Default 100; -1 keeps none.
+	JournalSize int
+
+	// Determinism, for tests.
+
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 
 	// NewID generates resource ids. Default: random time-ordered UUIDs
 	// (version 7), which keep SQL indexes compact.
 	NewID func() string
-
-	// BaseURL is the absolute URL the handler is reached at, such as
-	// "https://app.example.com/scim/v2", used in Location headers and
-	// meta.location. Default: derived from each request (its Host, its
-	// scheme or X-Forwarded-Proto, and the prefix stripped before the
-	// handler).
-	BaseURL string
-
-	// Limits bound what one tenant's requests may cost (body size, page
-	// size, rate, concurrency, PATCH size, filter size, time); the zero
-	// value is safe.
-	Limits Limits
-
-	// DeprovisionGuard holds mass deprovisioning (an IdP scoping mistake)
-	// until the app confirms; the zero value turns it off.
-	DeprovisionGuard DeprovisionGuard
-
-	// JournalSize is how many recent requests per tenant Journal keeps.
-	// Default 100; -1 keeps none.
-	JournalSize int
-
-	// OnEvent receives every state change after it committed, in commit
-	// order per tenant (see Event). It runs on the request's goroutine and
-	// holds up the tenant's next write: keep it short, or hand off.
-	OnEvent func(ctx context.Context, e Event)
-
-	// Users are the app's rules for the users an IdP provisions.
-	Users UserRules
-
-	// Groups are the app's rules for the groups an IdP pushes. The roles
-	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
-	Groups GroupRules
 }
 
 // UserRules are the app's rules for the users an IdP provisions, all off
@@ -167,7 +175,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		return nil, invalid("store is nil")
 	}
 	if cfg.Authenticator == nil {
-		return nil, invalid("Config.Authenticator is required (use NewTokenSet or your own)")
+		return nil, invalid("Config.Authenticator is required (use NewStaticTokens or your own)")
 	}
 	if err := policy.validate(); err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ import (
 // clock and random ids.
 func newSQLTestServer(t *testing.T, st store.Store) *testServer {
 	t.Helper()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", tokenAcme)
 	h, err := scim.NewHandler(st, demoPolicy, scim.Config{
 		Authenticator: tokens,

@@ -305,7 +305,7 @@ func expiresUTC(t time.Time) time.Time {
 
 // Authenticators returns an Authenticator that asks each of auths in turn
 // and accepts the first Principal one of them gives: for example stored
-// Tokens beside a TokenSet of tokens from configuration. When none
+// Tokens beside StaticTokens from configuration. When none
 // accepts, it returns the first error other than ErrUnauthenticated (a
 // store that is down: the handler answers 503), or else
 // ErrUnauthenticated.

@@ -491,7 +491,7 @@ func TestTokensAuthenticate(t *testing.T) {
 func TestAuthenticatorsChain(t *testing.T) {
 	f := newTokensFixture(t, scim.TokensConfig{})
 	stored, tok := f.create("acme", "okta", time.Time{})
-	set := scim.NewTokenSet()
+	set := scim.NewStaticTokens()
 	set.Add("beta", "configured-token")
 	auth := scim.Authenticators(set, f.tokens)
 

@@ -163,7 +163,7 @@ func startScimkit(ctx context.Context, kind, token string, instances, poolSize i
 		return nil, fmt.Errorf("unknown in-process store %q", kind)
 	}
 
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add(tenant, token)
 	// The handler formats its request line as it would in production, into
 	// io.Discard rather than a terminal.

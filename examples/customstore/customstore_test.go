@@ -178,7 +178,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := seed(ctx, db, "acme", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "secret")
 	h, err := newHandler(NewStore(db, roleAttribute), tokens, slog.New(slog.DiscardHandler))
 	if err != nil {

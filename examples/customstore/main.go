@@ -73,7 +73,7 @@ func main() {
 		log.Fatal(err)
 	}
 	token := "scim_" + rand.Text()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", token)
 	h, err := newHandler(NewStore(db, roleAttribute), tokens, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {

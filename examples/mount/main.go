@@ -43,7 +43,7 @@ func main() {
 
 // newSCIM builds the SCIM handler of the app: one tenant, one token.
 func newSCIM() (*scim.Handler, error) {
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "demo-token")
 	return scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{
 		Authenticator: tokens,

@@ -52,7 +52,7 @@ func keyPrefix(t *testing.T, rdb *redis.Client) string {
 // limited through lim, served over HTTP.
 func replica(t *testing.T, st *memory.Store, lim scim.RateLimiter) *httptest.Server {
 	t.Helper()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", "acme-token")
 	tokens.Add("other", "other-token")
 	h, err := scim.NewHandler(st, scim.RolePolicy{}, scim.Config{

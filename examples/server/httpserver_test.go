@@ -22,7 +22,7 @@ import (
 // handler's request deadline being timeout. It returns the address.
 func serveDemoLimits(t *testing.T, l serverLimits, timeout time.Duration) string {
 	t.Helper()
-	auth := scim.NewTokenSet()
+	auth := scim.NewStaticTokens()
 	auth.Add("acme", "tok")
 	h, err := scim.NewHandler(memory.New(), profiles["demo"].policy, scim.Config{Authenticator: auth,
 		Limits: scim.Limits{Timeout: timeout}, Logger: slog.New(slog.DiscardHandler)})

@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: hidePasswordAttr(*db)}))
-	auth := scim.NewTokenSet()
+	auth := scim.NewStaticTokens()
 	tenants := map[string]bool{}
 	if env := os.Getenv("SCIM_TOKEN"); env != "" {
 		tokens = append(tokens, env)

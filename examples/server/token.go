@@ -238,7 +238,7 @@ const demoTokenName = "demo (made on the first start)"
 // it, keeps accepting it (an IdP configured with it yesterday still works
 // today) and says how to get a new one: only its digest is stored, so it
 // cannot be printed again.
-func demoToken(ctx context.Context, stdout io.Writer, stored *scim.Tokens, auth *scim.TokenSet, db string) error {
+func demoToken(ctx context.Context, stdout io.Writer, stored *scim.Tokens, auth *scim.StaticTokens, db string) error {
 	if db == "memory" {
 		token := newToken()
 		auth.Add(defaultTenant, token)

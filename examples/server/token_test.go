@@ -184,7 +184,7 @@ func TestSetLimits(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("-limits %s (-want +got):\n%s", tc.mode, diff)
 		}
-		if _, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{Authenticator: scim.NewTokenSet(), Limits: got}); err != nil {
+		if _, err := scim.NewHandler(memory.New(), scim.RolePolicy{}, scim.Config{Authenticator: scim.NewStaticTokens(), Limits: got}); err != nil {
 			t.Errorf("-limits %s: NewHandler: %v", tc.mode, err)
 		}
 	}

@@ -60,7 +60,7 @@ func openSQLite(t *testing.T) store.Store {
 // returns its absolute URL.
 func serve(t *testing.T, st store.Store, events *idptest.Events) string {
 	t.Helper()
-	tokens := scim.NewTokenSet()
+	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", token)
 	cfg := scim.Config{
 		Authenticator: tokens,
