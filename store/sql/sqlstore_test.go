@@ -13,7 +13,16 @@ import (
 func TestConformance(t *testing.T) {
 	for _, e := range engines() {
 		t.Run(e.name, func(t *testing.T) {
-			e.open(t) // skips when the engine's DSN is unset
+			st := e.open(t) // skips when the engine's DSN is unset
+			powers, err := storetest.Powers(t.Context(), st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range powers {
+				if !p.Has {
+					t.Errorf("the SQL store lacks %s (on its %s): clauses %v would skip", p.Name, p.On, p.Clauses)
+				}
+			}
 			storetest.Run(t, func(t *testing.T) store.Store { return e.open(t) })
 		})
 	}

@@ -40,7 +40,8 @@
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
 // store.TokenStore, UnmanagedByEmail when the Reader does not implement
-// store.UnmanagedEmailFinder.
+// store.UnmanagedEmailFinder. Powers lists every optional power, the
+// clauses that need it and whether a store has it.
 //
 // # Contexts
 //

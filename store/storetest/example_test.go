@@ -1,0 +1,32 @@
+package storetest_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/scimkit/scim/store/memory"
+	"github.com/scimkit/scim/store/storetest"
+)
+
+// An adapter's tests run the suite with Run(t, newStore). Powers tells,
+// before any test runs, which optional powers the store has and so which
+// clauses will skip: the memory store has them all.
+func ExamplePowers() {
+	powers, err := storetest.Powers(context.Background(), memory.New())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range powers {
+		fmt.Printf("%-28s %-6s %-5v %v\n", p.Name, p.On, p.Has, p.Clauses)
+	}
+	// Output:
+	// store.EventRecorder          Tx     true  [Events]
+	// store.EventLog               Store  true  [Events]
+	// store.DepartureRecorder      Tx     true  [Departures]
+	// store.TokenStore             Store  true  [Tokens]
+	// store.MemberCounter          Reader true  [MemberCounts]
+	// store.RawUserReader          Reader true  [RawUser]
+	// store.RawUserLister          Reader true  [RawUserList]
+	// store.UnmanagedEmailFinder   Reader true  [UnmanagedByEmail]
+}
