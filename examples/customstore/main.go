@@ -82,7 +82,19 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	log.Printf("SCIM at http://%s/scim/v2 (org acme, token: %s)", *addr, token)
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	// A server facing the internet needs timeouts: http.ListenAndServe has
+	// none, and a client that trickles its headers or body would hold a
+	// connection forever. The request deadline of the SCIM handler
+	// (Limits.Timeout, 30 s) fits inside them.
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       30 * time.Second,
+	}
+	log.Fatal(srv.ListenAndServe())
 }
 
 // roleAttribute is the attribute the role travels in, as a top-level key

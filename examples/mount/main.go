@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -38,7 +39,19 @@ func main() {
 		log.Fatalf("unknown -router %q", *router)
 	}
 	log.Printf("SCIM at http://%s/scim/v2 (token: demo-token)", *addr)
-	log.Fatal(http.ListenAndServe(*addr, app))
+	// A server facing the internet needs timeouts: http.ListenAndServe has
+	// none, and a client that trickles its headers or body would hold a
+	// connection forever. The request deadline of the SCIM handler
+	// (Limits.Timeout, 30 s) fits inside them.
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           app,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second,
+		WriteTimeout:      45 * time.Second,
+		IdleTimeout:       30 * time.Second,
+	}
+	log.Fatal(srv.ListenAndServe())
 }
 
 // newSCIM builds the SCIM handler of the app: one tenant, one token.
