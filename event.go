@@ -67,7 +67,7 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 		defer mu.Unlock()
 	}
 	var events []store.Event
-	err := h.updateStore(ctx, tenant, func(ctx context.Context, tx store.Tx) error {
+	err := h.updateStore(ctx, tenant, func(tx store.Tx) error {
 		wt := &writeTx{Tx: tx, r: r, h: h}
 		if err := fn(ctx, wt); err != nil {
 			return err
@@ -92,7 +92,7 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 // its own (the refused write rolled back) and returns it for delivery.
 func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) []store.Event {
 	var out []store.Event
-	err := h.updateStore(ctx, r.principal.Tenant, func(ctx context.Context, tx store.Tx) error {
+	err := h.updateStore(ctx, r.principal.Tenant, func(tx store.Tx) error {
 		wt := &writeTx{Tx: tx, r: r, h: h}
 		wt.emit(e)
 		if rec, ok := powerOf[store.EventRecorder](tx); ok {

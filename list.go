@@ -476,5 +476,6 @@ var listBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 
 // view runs fn in a read view of the request's tenant.
 func (h *Handler) view(r *request, fn func(ctx context.Context, tx store.Reader) error) error {
-	return h.viewStore(r.Context(), r.principal.Tenant, fn)
+	ctx := r.Context()
+	return h.viewStore(ctx, r.principal.Tenant, func(tx store.Reader) error { return fn(ctx, tx) })
 }

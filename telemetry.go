@@ -340,12 +340,16 @@ type storeCall struct {
 	start time.Time
 }
 
-// startCall begins a store call named name, whose span is named
-// spanName ("scim.store." + name, a constant so that it costs no
-// concatenation).
-func (t *telemetry) startCall(ctx context.Context, spanName string, attrs ...attribute.KeyValue) (context.Context, storeCall) {
+// startCall begins a store call whose span is named spanName
+// ("scim.store." + the call's name, a constant so that it costs no
+// concatenation) and is a child of parent, or of the span in ctx when
+// parent is nil.
+func (t *telemetry) startCall(ctx context.Context, parent trace.Span, spanName string, attrs ...attribute.KeyValue) (context.Context, storeCall) {
 	c := storeCall{t: t, name: strings.TrimPrefix(spanName, "scim.store."), start: time.Now()}
 	if t.tracer != nil {
+		if parent != nil {
+			ctx = trace.ContextWithSpan(ctx, parent)
+		}
 		ctx, c.span = t.tracer.Start(ctx, spanName, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	}
 	return ctx, c
@@ -374,31 +378,32 @@ func (c storeCall) end(ctx context.Context, err error) {
 	c.t.storeDuration.Record(ctx, time.Since(c.start).Seconds(), opt)
 }
 
-// viewStore is h.store.View, measured when the Handler has telemetry: fn
-// gets the context to call the Reader with (carrying the View's span) and
-// a Reader whose calls are measured too.
-func (h *Handler) viewStore(ctx context.Context, tenant string, fn func(ctx context.Context, rd store.Reader) error) error {
+// viewStore is h.store.View, measured when the Handler has telemetry, as
+// are the calls of the Reader fn gets: their spans are children of the
+// View's, whatever context fn calls them with. Without telemetry it is
+// h.store.View itself, at no cost.
+func (h *Handler) viewStore(ctx context.Context, tenant string, fn func(rd store.Reader) error) error {
 	t := h.tel
 	if t == nil {
-		return h.store.View(ctx, tenant, func(rd store.Reader) error { return fn(ctx, rd) })
+		return h.store.View(ctx, tenant, fn)
 	}
-	ctx, c := t.startCall(ctx, "scim.store.View", attrTenant.String(tenant))
+	ctx, c := t.startCall(ctx, nil, "scim.store.View", attrTenant.String(tenant))
 	err := h.store.View(ctx, tenant, func(rd store.Reader) error {
-		return fn(ctx, &tracedReader{Reader: rd, t: t})
+		return fn(&tracedReader{Reader: rd, t: t, parent: c.span})
 	})
 	c.end(ctx, err)
 	return err
 }
 
 // updateStore is h.store.Update as viewStore is h.store.View.
-func (h *Handler) updateStore(ctx context.Context, tenant string, fn func(ctx context.Context, tx store.Tx) error) error {
+func (h *Handler) updateStore(ctx context.Context, tenant string, fn func(tx store.Tx) error) error {
 	t := h.tel
 	if t == nil {
-		return h.store.Update(ctx, tenant, func(tx store.Tx) error { return fn(ctx, tx) })
+		return h.store.Update(ctx, tenant, fn)
 	}
-	ctx, c := t.startCall(ctx, "scim.store.Update", attrTenant.String(tenant))
+	ctx, c := t.startCall(ctx, nil, "scim.store.Update", attrTenant.String(tenant))
 	err := h.store.Update(ctx, tenant, func(tx store.Tx) error {
-		return fn(ctx, &tracedTx{tracedReader: tracedReader{Reader: tx, t: t}, tx: tx})
+		return fn(&tracedTx{tracedReader: tracedReader{Reader: tx, t: t, parent: c.span}, tx: tx})
 	})
 	c.end(ctx, err)
 	return err
@@ -435,48 +440,49 @@ var errNoPower = errors.New("scim: the store does not have this power (ask for i
 // Reader may have; powerOf tells which the wrapped Reader has.
 type tracedReader struct {
 	store.Reader
-	t *telemetry
+	t      *telemetry
+	parent trace.Span // the View's or the Update's span; nil without tracing
 }
 
 func (r *tracedReader) wrapped() any { return r.Reader }
 
 func (r *tracedReader) User(ctx context.Context, id string) (store.User, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.User")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.User")
 	u, err := r.Reader.User(ctx, id)
 	c.end(ctx, err)
 	return u, err
 }
 
 func (r *tracedReader) UserByUserName(ctx context.Context, userName string) (store.User, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.UserByUserName")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.UserByUserName")
 	u, err := r.Reader.UserByUserName(ctx, userName)
 	c.end(ctx, err)
 	return u, err
 }
 
 func (r *tracedReader) ListUsers(ctx context.Context, q store.Query) (store.UserPage, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.ListUsers")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.ListUsers")
 	p, err := r.Reader.ListUsers(ctx, q)
 	c.end(ctx, err)
 	return p, err
 }
 
 func (r *tracedReader) Group(ctx context.Context, id string, withMembers bool) (store.Group, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.Group")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.Group")
 	g, err := r.Reader.Group(ctx, id, withMembers)
 	c.end(ctx, err)
 	return g, err
 }
 
 func (r *tracedReader) ListGroups(ctx context.Context, q store.Query) (store.GroupPage, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.ListGroups")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.ListGroups")
 	p, err := r.Reader.ListGroups(ctx, q)
 	c.end(ctx, err)
 	return p, err
 }
 
 func (r *tracedReader) GroupsOf(ctx context.Context, userID string) ([]store.GroupRef, error) {
-	ctx, c := r.t.startCall(ctx, "scim.store.GroupsOf")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.GroupsOf")
 	refs, err := r.Reader.GroupsOf(ctx, userID)
 	c.end(ctx, err)
 	return refs, err
@@ -487,7 +493,7 @@ func (r *tracedReader) RawUser(ctx context.Context, id string) (store.User, []by
 	if !ok {
 		return store.User{}, nil, errNoPower
 	}
-	ctx, c := r.t.startCall(ctx, "scim.store.RawUser")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.RawUser")
 	u, raw, err := p.RawUser(ctx, id)
 	c.end(ctx, err)
 	return u, raw, err
@@ -498,7 +504,7 @@ func (r *tracedReader) ListRawUsers(ctx context.Context, q store.Query) (store.U
 	if !ok {
 		return store.UserPage{}, nil, errNoPower
 	}
-	ctx, c := r.t.startCall(ctx, "scim.store.ListRawUsers")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.ListRawUsers")
 	page, raw, err := p.ListRawUsers(ctx, q)
 	c.end(ctx, err)
 	return page, raw, err
@@ -509,7 +515,7 @@ func (r *tracedReader) UnmanagedUserByEmail(ctx context.Context, emails []string
 	if !ok {
 		return store.User{}, errNoPower
 	}
-	ctx, c := r.t.startCall(ctx, "scim.store.UnmanagedUserByEmail")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.UnmanagedUserByEmail")
 	u, err := p.UnmanagedUserByEmail(ctx, emails)
 	c.end(ctx, err)
 	return u, err
@@ -520,7 +526,7 @@ func (r *tracedReader) MemberCounts(ctx context.Context, groupIDs []string) (map
 	if !ok {
 		return nil, errNoPower
 	}
-	ctx, c := r.t.startCall(ctx, "scim.store.MemberCounts")
+	ctx, c := r.t.startCall(ctx, r.parent, "scim.store.MemberCounts")
 	n, err := p.MemberCounts(ctx, groupIDs)
 	c.end(ctx, err)
 	return n, err
@@ -535,63 +541,63 @@ type tracedTx struct {
 func (x *tracedTx) wrapped() any { return x.tx }
 
 func (x *tracedTx) CreateUser(ctx context.Context, u *store.User) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.CreateUser")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.CreateUser")
 	err := x.tx.CreateUser(ctx, u)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) UpdateUser(ctx context.Context, u *store.User) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.UpdateUser")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.UpdateUser")
 	err := x.tx.UpdateUser(ctx, u)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) DeleteUser(ctx context.Context, id string) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.DeleteUser")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.DeleteUser")
 	err := x.tx.DeleteUser(ctx, id)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) CreateGroup(ctx context.Context, g *store.Group) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.CreateGroup")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.CreateGroup")
 	err := x.tx.CreateGroup(ctx, g)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) UpdateGroup(ctx context.Context, g *store.Group) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.UpdateGroup")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.UpdateGroup")
 	err := x.tx.UpdateGroup(ctx, g)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) DeleteGroup(ctx context.Context, id string) error {
-	ctx, c := x.t.startCall(ctx, "scim.store.DeleteGroup")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.DeleteGroup")
 	err := x.tx.DeleteGroup(ctx, id)
 	c.end(ctx, err)
 	return err
 }
 
 func (x *tracedTx) AddMembers(ctx context.Context, groupID string, members []store.Member, at time.Time) (store.MemberChange, error) {
-	ctx, c := x.t.startCall(ctx, "scim.store.AddMembers")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.AddMembers")
 	ch, err := x.tx.AddMembers(ctx, groupID, members, at)
 	c.end(ctx, err)
 	return ch, err
 }
 
 func (x *tracedTx) RemoveMembers(ctx context.Context, groupID string, userIDs []string, at time.Time) (store.MemberChange, error) {
-	ctx, c := x.t.startCall(ctx, "scim.store.RemoveMembers")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.RemoveMembers")
 	ch, err := x.tx.RemoveMembers(ctx, groupID, userIDs, at)
 	c.end(ctx, err)
 	return ch, err
 }
 
 func (x *tracedTx) ReplaceMembers(ctx context.Context, groupID string, members []store.Member, at time.Time) (store.MemberChange, error) {
-	ctx, c := x.t.startCall(ctx, "scim.store.ReplaceMembers")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.ReplaceMembers")
 	ch, err := x.tx.ReplaceMembers(ctx, groupID, members, at)
 	c.end(ctx, err)
 	return ch, err
@@ -602,7 +608,7 @@ func (x *tracedTx) RecordEvents(ctx context.Context, events []store.Event) error
 	if !ok {
 		return errNoPower
 	}
-	ctx, c := x.t.startCall(ctx, "scim.store.RecordEvents")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.RecordEvents")
 	err := p.RecordEvents(ctx, events)
 	c.end(ctx, err)
 	return err
@@ -613,7 +619,7 @@ func (x *tracedTx) RecordDeparture(ctx context.Context, d store.Departure) error
 	if !ok {
 		return errNoPower
 	}
-	ctx, c := x.t.startCall(ctx, "scim.store.RecordDeparture")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.RecordDeparture")
 	err := p.RecordDeparture(ctx, d)
 	c.end(ctx, err)
 	return err
@@ -624,7 +630,7 @@ func (x *tracedTx) Departure(ctx context.Context, userName string) (store.Depart
 	if !ok {
 		return store.Departure{}, errNoPower
 	}
-	ctx, c := x.t.startCall(ctx, "scim.store.Departure")
+	ctx, c := x.t.startCall(ctx, x.parent, "scim.store.Departure")
 	d, err := p.Departure(ctx, userName)
 	c.end(ctx, err)
 	return d, err

@@ -51,6 +51,18 @@ func (r *telemetryRecorder) config(cfg scim.Config) scim.Config {
 	return cfg
 }
 
+// tracing sets only the recorder's TracerProvider in cfg.
+func (r *telemetryRecorder) tracing(cfg scim.Config) scim.Config {
+	cfg.TracerProvider = r.tp
+	return cfg
+}
+
+// metrics sets only the recorder's MeterProvider in cfg.
+func (r *telemetryRecorder) metrics(cfg scim.Config) scim.Config {
+	cfg.MeterProvider = r.mp
+	return cfg
+}
+
 // spanNode is a finished span as the tests compare it: its name, its
 // attributes (as text) and its children in the order they started.
 type spanNode struct {
@@ -319,7 +331,7 @@ func (p plainStore) Update(ctx context.Context, tenant string, fn func(store.Tx)
 	return p.st.Update(ctx, tenant, func(tx store.Tx) error { return fn(plainTx{tx}) })
 }
 
-// TestTelemetryKeepsStorePowers: with tracing and metrics on, the
+// TestTelemetryKeepsStorePowers: with tracing on, the
 // handler still uses each optional power of a store's Reader and Tx (the
 // spans show the power's call) and gets what it gives; over a store
 // without them it falls back as it does untraced.
@@ -342,7 +354,7 @@ func TestTelemetryKeepsStorePowers(t *testing.T) {
 			app := seedUser(t, st, "acme", "app@acme.test", "viewer")
 			policy := demoPolicy
 			policy.Reprovision = scim.ReprovisionPrevious
-			s := newTestServerPolicy(t, st, policy, rec.config(scim.Config{Users: scim.UserRules{LinkExisting: true}}))
+			s := newTestServerPolicy(t, st, policy, rec.tracing(scim.Config{Users: scim.UserRules{LinkExisting: true}}))
 
 			linked := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"idp-name","emails":[{"value":"APP@acme.test"}]}`)
 			if got := str(linked.body, "id"); got != app {
@@ -394,19 +406,20 @@ func TestTelemetryKeepsStorePowers(t *testing.T) {
 }
 
 // TestTelemetryLimitsAndGuard counts 429s of the rate and the concurrency
-// limits, and the deprovisioning guard's hold and refusals.
+// limits, and the deprovisioning guard's hold and refusals, with metrics
+// on and tracing off.
 func TestTelemetryLimitsAndGuard(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			rec := newTelemetryRecorder(t)
 
-			rate := newTestServerWith(t, st.open(t), rec.config(scim.Config{Limits: scim.Limits{RequestsPerSecond: 0.001, Burst: 1}}))
+			rate := newTestServerWith(t, st.open(t), rec.metrics(scim.Config{Limits: scim.Limits{RequestsPerSecond: 0.001, Burst: 1}}))
 			rate.must(http.StatusOK, "GET", "/Users", "")
 			rate.must(http.StatusTooManyRequests, "GET", "/Users", "")
 			rate.must(http.StatusTooManyRequests, "GET", "/Users", "")
 
 			entered, release := make(chan struct{}), make(chan struct{})
-			busy := newTestServerWith(t, st.open(t), rec.config(scim.Config{
+			busy := newTestServerWith(t, st.open(t), rec.metrics(scim.Config{
 				Limits: scim.Limits{MaxConcurrent: 1},
 				OnEvent: func(context.Context, scim.Event) {
 					entered <- struct{}{}
@@ -422,7 +435,7 @@ func TestTelemetryLimitsAndGuard(t *testing.T) {
 				t.Fatalf("POST: status %d\n%s", r.status, r.raw)
 			}
 
-			guarded := newTestServerWith(t, st.open(t), rec.config(scim.Config{
+			guarded := newTestServerWith(t, st.open(t), rec.metrics(scim.Config{
 				DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 1},
 			}))
 			var ids []string

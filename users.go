@@ -577,7 +577,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 // user.
 func (h *Handler) Managed(ctx context.Context, tenant, userID string) (bool, error) {
 	var managed bool
-	err := h.viewStore(ctx, tenant, func(ctx context.Context, tx store.Reader) error {
+	err := h.viewStore(ctx, tenant, func(tx store.Reader) error {
 		u, err := tx.User(ctx, userID)
 		managed = u.Managed
 		return err
