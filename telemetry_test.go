@@ -25,7 +25,10 @@ import (
 )
 
 // telemetryRecorder is a TracerProvider and a MeterProvider of the
-// OpenTelemetry SDK whose spans and metrics a test reads back.
+// OpenTelemetry SDK whose spans and metrics a test reads back, once the
+// answer of its last request is read: the handler ends a request's span
+// and counts it before it returns, and net/http sends an answer as small
+// as the tests' only then.
 type telemetryRecorder struct {
 	spans  *tracetest.InMemoryExporter
 	reader *sdkmetric.ManualReader
