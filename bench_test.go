@@ -81,18 +81,24 @@ type benchHandler struct {
 	prefix string   // userName prefix of the seeded users
 }
 
-func newBenchHandler(b testing.TB, st store.Store, users int) *benchHandler {
+// newBenchHandler returns a handler over st with users seeded users; opts
+// change its configuration.
+func newBenchHandler(b testing.TB, st store.Store, users int, opts ...func(*scim.Config)) *benchHandler {
 	b.Helper()
 	tokens := scim.NewStaticTokens()
 	// A tenant per handler: PostgreSQL keeps earlier runs' tenants.
 	tenant := fmt.Sprintf("bench-%s-%d", b.Name(), os.Getpid())
 	token := "scim_bench_" + fmt.Sprint(len(tenant))
 	tokens.Add(tenant, token)
-	h, err := scim.NewHandler(st, demoPolicy, scim.Config{
+	cfg := scim.Config{
 		Authenticator: tokens,
 		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Limits:        scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1},
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h, err := scim.NewHandler(st, demoPolicy, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -204,15 +210,20 @@ func BenchmarkHandlerCreateUser(b *testing.B) {
 func BenchmarkHandlerPatchUser(b *testing.B) {
 	benchEachStore(b, benchUsers, func(b *testing.B, bh *benchHandler) func(int) {
 		return func(i int) {
-			active := []string{"False", "True"}[i%2]
-			body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
-				`{"op":"Replace","path":"displayName","value":"Renamed ` + fmt.Sprint(i) + `"},` +
-				`{"op":"Replace","path":"name.familyName","value":"Family-` + fmt.Sprint(i) + `"},` +
-				`{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Dept"},` +
-				`{"op":"Replace","path":"active","value":"` + active + `"}]}`
-			bh.serve(b, http.MethodPatch, "/Users/"+bh.users[i%len(bh.users)], body, http.StatusOK)
+			bh.serve(b, http.MethodPatch, "/Users/"+bh.users[i%len(bh.users)], entraPatchBody(i), http.StatusOK)
 		}
 	})
+}
+
+// entraPatchBody is an Entra ID PATCH of a user, its values changing with
+// i (every other one deactivates).
+func entraPatchBody(i int) string {
+	active := []string{"False", "True"}[i%2]
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
+		`{"op":"Replace","path":"displayName","value":"Renamed ` + fmt.Sprint(i) + `"},` +
+		`{"op":"Replace","path":"name.familyName","value":"Family-` + fmt.Sprint(i) + `"},` +
+		`{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Dept"},` +
+		`{"op":"Replace","path":"active","value":"` + active + `"}]}`
 }
 
 // BenchmarkHandlerGroupAdd100 adds 100 members per PATCH to one group, so

@@ -67,12 +67,12 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 		defer mu.Unlock()
 	}
 	var events []store.Event
-	err := h.store.Update(ctx, tenant, func(tx store.Tx) error {
+	err := h.updateStore(ctx, tenant, func(tx store.Tx) error {
 		wt := &writeTx{Tx: tx, r: r, h: h}
 		if err := fn(ctx, wt); err != nil {
 			return err
 		}
-		if rec, ok := tx.(store.EventRecorder); ok && len(wt.events) > 0 {
+		if rec, ok := powerOf[store.EventRecorder](tx); ok && len(wt.events) > 0 {
 			if err := rec.RecordEvents(ctx, wt.events); err != nil {
 				return fmt.Errorf("record events: %w", err)
 			}
@@ -92,10 +92,10 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 // its own (the refused write rolled back) and returns it for delivery.
 func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) []store.Event {
 	var out []store.Event
-	err := h.store.Update(ctx, r.principal.Tenant, func(tx store.Tx) error {
+	err := h.updateStore(ctx, r.principal.Tenant, func(tx store.Tx) error {
 		wt := &writeTx{Tx: tx, r: r, h: h}
 		wt.emit(e)
-		if rec, ok := tx.(store.EventRecorder); ok {
+		if rec, ok := powerOf[store.EventRecorder](tx); ok {
 			if err := rec.RecordEvents(ctx, wt.events); err != nil {
 				return err
 			}
@@ -114,10 +114,13 @@ func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) 
 // deliver hands events to Config.OnEvent, in order. A panicking hook is
 // logged and does not fail the request, whose write already committed.
 func (h *Handler) deliver(ctx context.Context, events []store.Event) {
+	h.tel.eventsCommitted(ctx, events)
 	if h.cfg.OnEvent == nil {
 		return
 	}
+	committed := h.tel.now()
 	for _, e := range events {
+		h.tel.eventDelivering(ctx, e.Type, committed)
 		func() {
 			defer func() {
 				if v := recover(); v != nil {

@@ -459,7 +459,7 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 	if !storableID(userID) {
 		return out, store.ErrNotFound // no store could hold it, or compare with it
 	}
-	err := h.store.View(ctx, tenant, func(tx store.Reader) error {
+	err := h.viewStore(ctx, tenant, func(tx store.Reader) error {
 		u, err := tx.User(ctx, userID)
 		if err != nil {
 			return err

@@ -143,9 +143,11 @@ func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.Us
 	if st.held {
 		// Held until an administrator confirms, even once the window has
 		// moved past the deprovisionings that caused it.
+		h.tel.guardRefused(ctx, tx.r.principal.Tenant, false)
 		return &Error{Status: http.StatusServiceUnavailable, Detail: st.reason}
 	}
 	st.held = true
+	h.tel.guardRefused(ctx, tx.r.principal.Tenant, true)
 	detail := fmt.Sprintf("deprovisioning is on hold: %d users were deactivated or deleted in the last %s, "+
 		"which is the most allowed for a tenant of %d users (%g%%, at least %d); "+
 		"an administrator of the app must confirm before more users are deactivated or deleted",

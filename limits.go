@@ -220,6 +220,7 @@ func (h *Handler) admit(ctx context.Context, w http.ResponseWriter, tenant strin
 			local = true
 		case !ok:
 			l.done()
+			h.tel.rateLimited(ctx, tenant, "rate")
 			tooMany(w, wait.Seconds(), "too many requests for this tenant; slow down")
 			return nil
 		}
@@ -227,6 +228,7 @@ func (h *Handler) admit(ctx context.Context, w http.ResponseWriter, tenant strin
 	if local && l.rate != nil && !l.rate.AllowN(now, 1) {
 		wait := (1 - l.rate.TokensAt(now)) / float64(l.rate.Limit())
 		l.done()
+		h.tel.rateLimited(ctx, tenant, "rate")
 		tooMany(w, wait, "too many requests for this tenant; slow down")
 		return nil
 	}
@@ -238,6 +240,7 @@ func (h *Handler) admit(ctx context.Context, w http.ResponseWriter, tenant strin
 		return func() { <-l.slots; l.done() }
 	default:
 		l.done()
+		h.tel.rateLimited(ctx, tenant, "concurrency")
 		tooMany(w, 1, "too many concurrent requests for this tenant; retry shortly")
 		return nil
 	}

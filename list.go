@@ -310,7 +310,7 @@ func (h *Handler) list(w http.ResponseWriter, r *request, rt *schema.ResourceTyp
 func (h *Handler) listPage(ctx context.Context, tx store.Reader, r *request, rt *schema.ResourceType, q store.Query, proj projection) ([]any, int, error) {
 	if rt == h.users {
 		q.ManagedOnly = h.cfg.Users.HideUnmanaged
-		if rl, ok := tx.(store.RawUserLister); ok && proj.whole() {
+		if rl, ok := powerOf[store.RawUserLister](tx); ok && proj.whole() {
 			// Without a projection (Okta's import pages and lookups)
 			// the stored attributes are copied, not decoded.
 			page, raw, err := rl.ListRawUsers(ctx, q)
@@ -477,5 +477,5 @@ var listBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 // view runs fn in a read view of the request's tenant.
 func (h *Handler) view(r *request, fn func(ctx context.Context, tx store.Reader) error) error {
 	ctx := r.Context()
-	return h.store.View(ctx, r.principal.Tenant, func(tx store.Reader) error { return fn(ctx, tx) })
+	return h.viewStore(ctx, r.principal.Tenant, func(tx store.Reader) error { return fn(ctx, tx) })
 }

@@ -451,7 +451,7 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 // writeError writes a SCIM error response.
 func writeError(w http.ResponseWriter, e *Error) {
 	if sw, ok := w.(*statusWriter); ok {
-		sw.detail = e.Detail
+		sw.detail, sw.scimType = e.Detail, e.ScimType
 	}
 	body := map[string]any{
 		"schemas": []string{schema.ErrorURN},

@@ -17,6 +17,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/scimkit/scim/internal/schema"
 	"github.com/scimkit/scim/store"
 )
@@ -77,6 +80,18 @@ type Config struct {
 	// JournalSize is how many recent requests per tenant Journal keeps.
 	// Default 100; -1 keeps none.
 	JournalSize int
+
+	// TracerProvider gives the tracer of the Handler's spans: one per
+	// request, a child of the span in the request's context, with a child
+	// for every call to the Store (README, "Metrics and traces", lists
+	// them and their attributes). Default: none, at no cost.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider gives the meter of the Handler's metrics: requests,
+	// their latency, 429s, deprovisioning holds, store call latency and
+	// event delivery delay (README, "Metrics and traces"). Default: none,
+	// at no cost.
+	MeterProvider metric.MeterProvider
 
 	// Determinism, for tests.
 
@@ -162,6 +177,7 @@ type Handler struct {
 	limits  tenantLimits
 	guard   *guard
 	journal *journal
+	tel     *telemetry // nil without Config.TracerProvider or MeterProvider
 
 	groupRoles []GroupRole // compiled RolePolicy.GroupRoles
 
@@ -231,6 +247,10 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		journal: newJournal(cfg.JournalSize),
 	}
 	h.limits.now = time.Now
+	var err error
+	if h.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
+		return nil, err
+	}
 	if policy.usesRoles() {
 		// The standard roles attribute carries the role: list the values
 		// on its value sub-attribute.
@@ -241,7 +261,6 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	for _, g := range policy.GroupRoles {
 		h.groupRoles = append(h.groupRoles, g.compile(policy.Values))
 	}
-	var err error
 	if h.disco, err = newDiscovery(h); err != nil {
 		return nil, err
 	}
@@ -284,6 +303,7 @@ type exchange struct {
 	sw       statusWriter
 	req      request
 	deadline lazyDeadline
+	tel      requestTelemetry
 }
 
 // ServeHTTP implements http.Handler.
@@ -291,6 +311,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	x := &exchange{sw: statusWriter{ResponseWriter: w}, req: request{Request: r, client: clientName(r.UserAgent())}}
 	sw, req := &x.sw, &x.req
+	if h.tel != nil {
+		req.ctx = h.tel.startRequest(r.Context(), r, req.client, &x.tel)
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -303,7 +326,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.journal.record(req, sw, time.Since(start), h.summaryType(req))
-		h.logRequest(r, req, sw.status(), time.Since(start))
+		ctx := r.Context()
+		if x.tel.ctx != nil {
+			ctx = x.tel.ctx // the request's span's: a trace-aware slog.Handler logs its ids
+		}
+		h.logRequest(ctx, r, req, sw.status(), time.Since(start))
+		if h.tel != nil {
+			h.tel.endRequest(ctx, &x.tel, req.principal.Tenant, req.client, sw, time.Since(start))
+		}
 	}()
 
 	token, ok := bearerToken(r)
@@ -312,7 +342,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.unauthorized(sw, "missing bearer token")
 		return
 	}
-	p, err := h.cfg.Authenticator.Authenticate(r.Context(), token)
+	p, err := h.cfg.Authenticator.Authenticate(req.Context(), token)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		closeUnread(sw, r)
@@ -327,7 +357,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.principal = p
 	req.base = h.baseURL(r)
 	if t := h.cfg.Limits.Timeout; t > 0 {
-		req.ctx = x.deadline.init(r.Context(), start.Add(t))
+		req.ctx = x.deadline.init(req.Context(), start.Add(t))
 		defer x.deadline.stop()
 	}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -351,10 +381,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // position (it would always be this function): slog's Logger methods look
 // it up on every call, which was a fifth of the line's cost.
 //
-// The line goes through the request's context, so that a context-aware
-// slog.Handler keeps what the app put there (a request id, a trace).
-func (h *Handler) logRequest(r *http.Request, req *request, status int, latency time.Duration) {
-	ctx := r.Context()
+// The line goes through the request's context (ctx: with the request's
+// span, when traced), so that a context-aware slog.Handler keeps what the
+// app put there (a request id, a trace).
+func (h *Handler) logRequest(ctx context.Context, r *http.Request, req *request, status int, latency time.Duration) {
 	level := h.cfg.RequestLogLevel(status)
 	if !h.log.Enabled(ctx, level) {
 		return
@@ -565,13 +595,14 @@ func containsFold(s, word string) bool {
 	return false
 }
 
-// statusWriter records the status written, and the error detail, for the
-// request log and the journal.
+// statusWriter records the status written, and the error's detail and
+// scimType, for the request log, the journal and the request's span.
 type statusWriter struct {
 	http.ResponseWriter
-	code   int
-	wrote  bool
-	detail string
+	code     int
+	wrote    bool
+	detail   string
+	scimType string
 }
 
 func (w *statusWriter) WriteHeader(code int) {

@@ -96,7 +96,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 			return err
 		}
 		previous := ""
-		if dr, ok := tx.Tx.(store.DepartureRecorder); ok && h.policy.Reprovision == ReprovisionPrevious {
+		if dr, ok := powerOf[store.DepartureRecorder](tx.Tx); ok && h.policy.Reprovision == ReprovisionPrevious {
 			if d, err := dr.Departure(ctx, userName); err == nil {
 				previous = d.Role
 			} else if !errors.Is(err, store.ErrNotFound) {
@@ -160,7 +160,7 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 	if len(emails) == 0 {
 		return nil, nil
 	}
-	if f, ok := tx.Tx.(store.UnmanagedEmailFinder); ok {
+	if f, ok := powerOf[store.UnmanagedEmailFinder](tx.Tx); ok {
 		// One call for all the request's emails, which never reads the
 		// managed users sharing them.
 		u, err := f.UnmanagedUserByEmail(ctx, emails)
@@ -259,7 +259,7 @@ type userGet struct {
 
 func (g *userGet) read(ctx context.Context, tx store.Reader) error {
 	var err error
-	if rr, ok := tx.(store.RawUserReader); ok && g.proj.whole() {
+	if rr, ok := powerOf[store.RawUserReader](tx); ok && g.proj.whole() {
 		g.u, g.raw, err = rr.RawUser(ctx, g.id)
 		g.hasRaw = true
 	} else {
@@ -555,7 +555,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
 		}
-		if dr, ok := tx.Tx.(store.DepartureRecorder); ok && h.policy.enabled() {
+		if dr, ok := powerOf[store.DepartureRecorder](tx.Tx); ok && h.policy.enabled() {
 			if err := dr.RecordDeparture(ctx, store.Departure{UserName: u.UserName(), Role: u.Role, Time: h.cfg.Now().UTC()}); err != nil {
 				return err
 			}
@@ -577,7 +577,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 // user.
 func (h *Handler) Managed(ctx context.Context, tenant, userID string) (bool, error) {
 	var managed bool
-	err := h.store.View(ctx, tenant, func(tx store.Reader) error {
+	err := h.viewStore(ctx, tenant, func(tx store.Reader) error {
 		u, err := tx.User(ctx, userID)
 		managed = u.Managed
 		return err

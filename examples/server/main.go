@@ -37,6 +37,11 @@
 //
 // GET /app/users/{id}/roles (with a tenant's token) shows the roles the app
 // derives for a user, including those granted by groups.
+//
+// GET /metrics answers the SCIM handler's metrics (scim.Config.MeterProvider)
+// in the Prometheus text format, without authentication, as /healthz: it
+// names tenants, so keep the port off the public network or put it behind
+// the scraper's own authentication.
 package main
 
 import (
@@ -182,8 +187,11 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 		done: tenants,
 	}
 
+	meters, metrics := newMetrics()
+	defer shutdownMetrics(meters)
 	cfg := scim.Config{
 		Authenticator: authn, Logger: logger, Users: scim.UserRules{PatchNoContent: *patch204},
+		MeterProvider: meters,
 		// Generous: an IdP may deprovision half of a tenant's users within
 		// an hour, and always 50, before an admin must confirm (/admin).
 		DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, MinCount: 50, Window: time.Hour},
@@ -202,6 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	mux.Handle("/app/users/", appRoles(h, authn))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.Handle("/metrics", metrics)
 
 	// Catch the signals before announcing the address: a tool that sends
 	// SIGTERM as soon as it reads the line must get a clean stop.
