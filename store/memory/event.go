@@ -8,12 +8,14 @@ import (
 	"github.com/scimkit/scim/store"
 )
 
-// The optional powers of package store: an event outbox and departures.
+// The optional powers of package store: an event outbox, departures and
+// the groups deactivated users left.
 var (
-	_ store.EventLog          = (*Store)(nil)
-	_ store.Tx                = (*tx)(nil)
-	_ store.EventRecorder     = (*tx)(nil)
-	_ store.DepartureRecorder = (*tx)(nil)
+	_ store.EventLog           = (*Store)(nil)
+	_ store.Tx                 = (*tx)(nil)
+	_ store.EventRecorder      = (*tx)(nil)
+	_ store.DepartureRecorder  = (*tx)(nil)
+	_ store.LeftGroupsRecorder = (*tx)(nil)
 )
 
 // RecordEvents appends copies of events to the tenant's outbox, numbering
@@ -206,4 +208,38 @@ func (x *tx) Departure(ctx context.Context, userName string) (store.Departure, e
 		return store.Departure{}, fmt.Errorf("memory: departure of %q: %w", userName, store.ErrNotFound)
 	}
 	return d, nil
+}
+
+// RecordLeftGroups remembers a sorted copy of groupIDs for the user,
+// replacing what was there; an empty list forgets. A roll-back restores
+// what was there.
+func (x *tx) RecordLeftGroups(ctx context.Context, userID string, groupIDs []string) error {
+	if err := x.check(ctx); err != nil {
+		return err
+	}
+	t := x.t
+	old, had := t.leftGroups[userID]
+	if len(groupIDs) == 0 {
+		delete(t.leftGroups, userID)
+	} else {
+		ids := slices.Clone(groupIDs)
+		slices.Sort(ids)
+		t.leftGroups[userID] = slices.Compact(ids)
+	}
+	x.onRollback(func() {
+		if had {
+			t.leftGroups[userID] = old
+		} else {
+			delete(t.leftGroups, userID)
+		}
+	})
+	return nil
+}
+
+// LeftGroups returns a copy of the group ids remembered for the user.
+func (x *tx) LeftGroups(ctx context.Context, userID string) ([]string, error) {
+	if err := x.check(ctx); err != nil {
+		return nil, err
+	}
+	return append([]string{}, x.t.leftGroups[userID]...), nil
 }
