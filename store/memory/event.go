@@ -184,16 +184,9 @@ func (x *tx) RecordDeparture(ctx context.Context, d store.Departure) error {
 	if err := x.check(ctx); err != nil {
 		return err
 	}
-	t, k := x.t, fold(d.UserName)
-	old, had := t.departures[k]
-	t.departures[k] = d
-	x.onRollback(func() {
-		if had {
-			t.departures[k] = old
-		} else {
-			delete(t.departures, k)
-		}
-	})
+	k := fold(d.UserName)
+	restoreOnRollback(x, x.t.departures, k)
+	x.t.departures[k] = d
 	return nil
 }
 
@@ -218,7 +211,7 @@ func (x *tx) RecordLeftGroups(ctx context.Context, userID string, groupIDs []str
 		return err
 	}
 	t := x.t
-	old, had := t.leftGroups[userID]
+	restoreOnRollback(x, t.leftGroups, userID)
 	if len(groupIDs) == 0 {
 		delete(t.leftGroups, userID)
 	} else {
@@ -226,13 +219,6 @@ func (x *tx) RecordLeftGroups(ctx context.Context, userID string, groupIDs []str
 		slices.Sort(ids)
 		t.leftGroups[userID] = slices.Compact(ids)
 	}
-	x.onRollback(func() {
-		if had {
-			t.leftGroups[userID] = old
-		} else {
-			delete(t.leftGroups, userID)
-		}
-	})
 	return nil
 }
 
@@ -242,4 +228,17 @@ func (x *tx) LeftGroups(ctx context.Context, userID string) ([]string, error) {
 		return nil, err
 	}
 	return append([]string{}, x.t.leftGroups[userID]...), nil
+}
+
+// restoreOnRollback makes a roll-back put m[k] back as it is now, or
+// delete it when it is absent now.
+func restoreOnRollback[K comparable, V any](x *tx, m map[K]V, k K) {
+	old, had := m[k]
+	x.onRollback(func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
 }

@@ -107,14 +107,11 @@ func (x *tx) DeleteUser(ctx context.Context, id string) error {
 	groups := rec.groups
 	rec.groups = nil
 	t.unlinkUser(rec)
-	left, hadLeft := t.leftGroups[id]
+	restoreOnRollback(x, t.leftGroups, id)
 	delete(t.leftGroups, id)
 	x.onRollback(func() {
 		t.linkUser(rec)
 		rec.groups = groups
-		if hadLeft {
-			t.leftGroups[id] = left
-		}
 	})
 	return nil
 }
