@@ -107,7 +107,7 @@ func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) 
 		h.log.ErrorContext(r.Context(), "scim: could not record a refusal event", "tenant", r.principal.Tenant, "err", err)
 	}
 	h.log.WarnContext(r.Context(), "scim: refused a change", "event", string(e.Type), "tenant", r.principal.Tenant,
-		"user", e.UserID, "detail", e.Detail)
+		"user", e.UserID, "group", e.GroupID, "detail", e.Detail)
 	return out
 }
 

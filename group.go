@@ -166,6 +166,9 @@ func (tx *writeTx) updateGroup(ctx context.Context, g *store.Group, attrs store.
 		return err
 	}
 	before := *g
+	if before.AppOwned && !tx.h.cfg.Groups.RenameAppGroups && name != before.DisplayName() {
+		return refuseAppGroup(&before, "renamed")
+	}
 	if tx.h.cfg.Groups.NoRename && name != before.DisplayName() {
 		return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
 			Detail: "groups cannot be renamed through SCIM in this app"}
@@ -323,6 +326,9 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *request, id string) {
 		if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
 			return err
 		}
+		if g.AppOwned && !h.cfg.Groups.DeleteAppGroups {
+			return refuseAppGroup(&g, "deleted")
+		}
 		if rule, _, ok := h.matchGroup(g.DisplayName()); ok && rule.NoDelete {
 			return &Error{Status: http.StatusBadRequest, ScimType: ScimTypeMutability,
 				Detail: "group " + quote(g.DisplayName()) + " cannot be deleted through SCIM"}
@@ -427,12 +433,15 @@ func (h *Handler) matchGroup(name string) (GroupRole, Grant, bool) {
 	return GroupRole{}, Grant{}, false
 }
 
-// Grant is a role a group grants: on the org (Project ""), on a project, or
-// on a team of a project.
+// Grant is a role a group grants: on the org (Project and Team ""), on a
+// project, on a team of a project, or on a team of the org (Project "":
+// a group matching no GroupRole, under GroupRules.TeamRole).
 type Grant struct {
-	// Project is the project the group's name names ("" for an org role).
+	// Project is the project the group's name names ("" for an org role
+	// or a team of the org).
 	Project string
-	// Team is the team within Project the name names, if any.
+	// Team is the team within Project the name names, if any, or the
+	// displayName of a team of the org.
 	Team string
 	// Role is the role granted, spelled as in the rule's Values.
 	Role string
@@ -446,12 +455,15 @@ type Roles struct {
 	Org string
 	// Grants lists the project and team roles the user's groups grant, one
 	// per project and team, the highest when several groups grant roles on
-	// the same one, ordered by project then team. Project grants never
+	// the same one, ordered by project then team; the teams of the org
+	// (GroupRules.TeamRole) come first. Project and team grants never
 	// change Org, and the role attribute never grants project roles.
 	Grants []Grant
 }
 
-// Roles returns the roles of a user of tenant under RolePolicy.GroupRoles.
+// Roles returns the roles of a user of tenant under RolePolicy.GroupRoles
+// and GroupRules.TeamRole. A user who left their groups on deactivation
+// (UserRules.OnDeactivate) has only their org role.
 // It returns store.ErrNotFound for an unknown user, and without asking the
 // store for an id that holds NUL or is not UTF-8.
 func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, error) {
@@ -465,7 +477,7 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 			return err
 		}
 		out.Org = u.Role
-		if len(h.groupRoles) == 0 {
+		if len(h.groupRoles) == 0 && h.cfg.Groups.TeamRole == "" {
 			return nil
 		}
 		groups, err := tx.GroupsOf(ctx, userID)
@@ -476,9 +488,13 @@ func (h *Handler) Roles(ctx context.Context, tenant, userID string) (Roles, erro
 		for _, g := range groups {
 			rule, grant, ok := h.matchGroup(g.DisplayName)
 			if !ok {
-				continue
+				if h.cfg.Groups.TeamRole == "" {
+					continue
+				}
+				// A team: the role every team grants.
+				rule, grant = GroupRole{Values: h.policy.Values}, Grant{Team: g.DisplayName, Role: h.cfg.Groups.TeamRole}
 			}
-			if grant.Project == "" {
+			if grant.Project == "" && grant.Team == "" {
 				// Groups raise an org role of Values; a role outside them
 				// (the owner's) is never replaced.
 				if (out.Org == "" || h.policy.rank(out.Org) >= 0) && h.policy.rank(grant.Role) > h.policy.rank(out.Org) {

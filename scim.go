@@ -130,6 +130,14 @@ type UserRules struct {
 	// (GrowthBook, Statsig).
 	RefuseEmailChanges bool
 
+	// OnDeactivate says what deactivating a user (active false, by PUT,
+	// PATCH or a linking POST) does to the user's groups: KeepGroups (the
+	// zero value) keeps them; LeaveGroups removes the user from every
+	// group, so that the roles the groups granted go too (Statsig,
+	// GrowthBook); SuspendGroups does the same and puts the user back on
+	// reactivation.
+	OnDeactivate DeactivationRule
+
 	// PatchNoContent answers a successful PATCH of a user with 204 No
 	// Content instead of 200 and the user. Both are allowed by RFC 7644
 	// §3.5.2; Okta documents 200, Microsoft's test collection expects 204.
@@ -154,6 +162,25 @@ type GroupRules struct {
 	// NoRename refuses (400 mutability) a change of a group's displayName
 	// (Statsig).
 	NoRename bool
+
+	// RenameAppGroups lets SCIM rename the groups the app created itself
+	// (Handler.CreateGroup; store.Group.AppOwned). Off, a rename of such a
+	// group gets 400 mutability and an AppGroupRefused event; a PUT or
+	// PATCH that keeps the name (as Okta's "Link Group" sends) and every
+	// membership change apply.
+	RenameAppGroups bool
+
+	// DeleteAppGroups lets SCIM delete the groups the app created itself.
+	// Off, a DELETE of such a group (Okta's "unlink and delete") gets 400
+	// mutability and an AppGroupRefused event, and the group stays.
+	DeleteAppGroups bool
+
+	// TeamRole is the role that a group matching none of
+	// RolePolicy.GroupRoles grants its members on its team (GrowthBook sets
+	// up new teams with the org's default role), reported by Handler.Roles
+	// as a Grant with that Team and no Project. It must be one of
+	// RolePolicy.Values; "" grants none.
+	TeamRole string
 }
 
 // Handler serves the SCIM 2.0 protocol (RFC 7644) for users and groups. It
@@ -220,6 +247,9 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.Limits = cfg.Limits.withDefaults()
 	if err := cfg.DeprovisionGuard.validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.validateGroupRules(policy); err != nil {
 		return nil, err
 	}
 	if cfg.JournalSize == 0 {

@@ -471,6 +471,9 @@ func (h *Handler) writeUser(ctx context.Context, tx *writeTx, before store.User,
 		return before, false, err
 	}
 	tx.userEvents(&before, &u, store.UserProvisioned)
+	if err := tx.followActive(ctx, &before, &u); err != nil {
+		return before, false, err
+	}
 	return u, deactivated, nil
 }
 

@@ -25,6 +25,9 @@ const (
 	MembersRemoved    EventType = "group.members_removed"
 	MembersSkipped    EventType = "group.members_skipped"  // ids that are not provisioned users of the tenant
 	ProtectedRefused  EventType = "user.protected_refused" // a change to a protected user was refused
+	// AppGroupRefused reports that a rename or deletion of a group the app
+	// owns (store.Group.AppOwned) was refused under the handler's rules.
+	AppGroupRefused EventType = "group.app_owned_refused"
 	// DeprovisioningHeld reports that mass deprovisioning was put on hold
 	// until an admin confirms (scim.DeprovisionGuard).
 	DeprovisioningHeld EventType = "tenant.deprovisioning_held"
@@ -103,4 +106,19 @@ type DepartureRecorder interface {
 	// Departure returns the departure recorded for userName (compared
 	// case-insensitively), or ErrNotFound.
 	Departure(ctx context.Context, userName string) (Departure, error)
+}
+
+// LeftGroupsRecorder is implemented by a Tx that remembers the groups a
+// deactivated user left, so that a reactivation can put the user back
+// (scim.UserRules.OnDeactivate SuspendGroups). An adapter whose Tx
+// implements it forgets a user's left groups in DeleteUser.
+type LeftGroupsRecorder interface {
+	// RecordLeftGroups remembers groupIDs as the groups the user with id
+	// userID left, replacing what was remembered for that user; an empty
+	// list forgets it. Ids are kept as given (a group deleted later stays
+	// listed; the caller skips it).
+	RecordLeftGroups(ctx context.Context, userID string, groupIDs []string) error
+	// LeftGroups returns the group ids remembered for the user, sorted,
+	// and an empty slice (not ErrNotFound) when there are none.
+	LeftGroups(ctx context.Context, userID string) ([]string, error)
 }

@@ -132,13 +132,14 @@ type Tx interface {
 	DeleteUser(ctx context.Context, id string) error
 
 	// CreateGroup stores a new group without members (g.Members is ignored;
-	// add them with AddMembers). It returns ErrConflict when the id exists or
+	// add them with AddMembers), with its AppOwned flag. It returns ErrConflict when the id exists or
 	// the displayName is taken (case-insensitively). On success
 	// g.Meta.Version is set to 1.
 	CreateGroup(ctx context.Context, g *Group) error
 
 	// UpdateGroup replaces the group's attributes and Meta.LastModified;
-	// members are left as they are (g.Members is ignored). Versions work as in
+	// members and AppOwned are left as they are (g.Members and g.AppOwned
+	// are ignored). Versions work as in
 	// UpdateUser; ErrConflict when the new displayName is taken.
 	UpdateGroup(ctx context.Context, g *Group) error
 
@@ -250,6 +251,11 @@ type Group struct {
 	// Members is nil unless the read asked for members; their order is the
 	// adapter's (callers must not rely on it).
 	Members []Member
+	// AppOwned reports that the app created the group itself rather than
+	// an identity provider: the IdP imports it and links to it, and the
+	// handler's GroupRules decide whether SCIM may rename or delete it.
+	// CreateGroup stores it and UpdateGroup leaves it as stored.
+	AppOwned bool
 	// Meta is the group's timestamps and version.
 	Meta Meta
 }

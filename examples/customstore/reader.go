@@ -18,7 +18,7 @@ type reader struct {
 const userColumns = `a.id, a.email, a.full_name, a.role, a.active, a.created_at, a.updated_at,
 	a.scim_doc, a.scim_managed, a.scim_connection, a.scim_linked, a.version`
 
-const teamColumns = `t.id, t.name, t.created_at, t.updated_at, t.scim_doc, t.version`
+const teamColumns = `t.id, t.name, t.created_at, t.updated_at, t.scim_doc, t.scim_app_owned, t.version`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -62,7 +62,7 @@ func scanTeam(row scanner) (store.Group, error) {
 		created, modified string
 		doc               sql.NullString
 	)
-	if err := row.Scan(&g.ID, &name, &created, &modified, &doc, &g.Meta.Version); err != nil {
+	if err := row.Scan(&g.ID, &name, &created, &modified, &doc, &g.AppOwned, &g.Meta.Version); err != nil {
 		return g, err
 	}
 	var err error

@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS teams (
 
 	scim_doc       TEXT, -- SCIM: as for accounts
 	scim_name_fold TEXT, -- SCIM: the case-folded name, unique per org
+	-- SCIM: store.Group.AppOwned. Teams the app makes itself are app-owned;
+	-- the adapter writes 0 for the teams an IdP pushes.
+	scim_app_owned INTEGER NOT NULL DEFAULT 1,
 	version        INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS teams_org ON teams (org_id, created_at, id);

@@ -220,9 +220,9 @@ func (x *tx) CreateGroup(ctx context.Context, g *store.Group) error {
 	if taken, err := x.teamNameTaken(ctx, name, g.ID); err != nil || taken {
 		return cmpErr(err, taken, conflict("displayName %q is taken", name))
 	}
-	err = x.exec(ctx, `INSERT INTO teams (id, org_id, name, created_at, updated_at, scim_doc, scim_name_fold, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
-		g.ID, x.org, name, formatTime(g.Meta.Created), formatTime(g.Meta.LastModified), doc, nullFold(name))
+	err = x.exec(ctx, `INSERT INTO teams (id, org_id, name, created_at, updated_at, scim_doc, scim_name_fold, scim_app_owned, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		g.ID, x.org, name, formatTime(g.Meta.Created), formatTime(g.Meta.LastModified), doc, nullFold(name), g.AppOwned)
 	if err == nil {
 		g.Meta.Version = 1
 	}

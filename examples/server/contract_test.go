@@ -732,6 +732,8 @@ func TestDemoBadFlags(t *testing.T) {
 		{name: "-db unreachable mysql", args: []string{"-db", "mysql://u:hunter2@127.0.0.1:1/db"},
 			reason: "cannot connect to mysql://u:xxxxx@127.0.0.1:1/db", hidden: "hunter2"},
 		{name: "positional argument", args: []string{"-db", "memory", "extra"}, reason: "unexpected arguments: extra"},
+		{name: "-project without project groups", args: []string{"-db", "memory", "-project", "Alpha"}, reason: "-project: this profile has no project groups"},
+		{name: "-project blank", args: []string{"-db", "memory", "-profile", "statsig", "-project", " "}, reason: `invalid -project " "`},
 		{name: "-limits neither on nor off", args: []string{"-db", "memory", "-limits", "maybe"}, reason: `invalid -limits "maybe": want on or off`},
 		{name: "-addr without a port", args: []string{"-db", "memory", "-addr", "nonsense"}, reason: "missing port in address"},
 		{name: "-addr in use", args: []string{"-db", "memory", "-addr", busy.Addr().String()}, reason: "address already in use"},

@@ -3,7 +3,7 @@
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db scim.db | memory | postgres://… | mysql://…]
 //	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
-//	                         [-profile demo|eppo|growthbook|statsig] [-user-patch-204]
+//	                         [-profile demo|eppo|growthbook|statsig] [-project NAME ...] [-user-patch-204]
 //	                         [-admin-password PASSWORD] [-admin-any-tenant] [-max-conns N]
 //
 // It serves SCIM at http://ADDR/scim/v2. In the default demo profile the
@@ -16,6 +16,10 @@
 //
 // -owner seeds, in every tenant, the org owner as an existing app user;
 // -existing seeds other existing users that provisioning links by email.
+// -profile statsig also seeds, in every tenant, the Project×Role groups
+// (Statsig-<Project>-<Role>) of a sample project as the app's own groups,
+// which an IdP imports and links; -project (repeatable) names the projects
+// instead.
 // Without -token (or SCIM_TOKEN) it creates a token and prints it.
 //
 // Tokens stored in the -db (prefixed scim_, kept only as SHA-256 digests)
@@ -98,9 +102,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	maxConns := fs.Int("max-conns", demoLimits.MaxConns, "open connections served at once; more wait to be accepted (0: no limit)")
 	adminAnyTenant := fs.Bool("admin-any-tenant", false, "let the admin page open any tenant named as the user name, not only those of -token and stored tokens")
 	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
-	var tokens, existing multiFlag
+	var tokens, existing, projects multiFlag
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
 	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
+	fs.Var(&projects, "project", "with -profile statsig, a project whose Statsig-<Project>-<Role> groups to seed in every tenant (default "+sampleProject+"); repeatable")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: server [flags]\n       server [-db …] token create|list|revoke|regenerate … (see server token -h)\n\nflags:")
 		fs.PrintDefaults()
@@ -118,6 +123,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	prof, err := lookupProfile(*profileName)
+	if err != nil {
+		return err
+	}
+	groups, err := prof.seededGroups(projects)
 	if err != nil {
 		return err
 	}
@@ -179,10 +188,14 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 			return err
 		}
 	}
+	var h *scim.Handler // set below, before any request arrives
 	var authn scim.Authenticator = &seedOnFirstUse{
 		Authenticator: scim.Authenticators(auth, stored),
 		seed: func(ctx context.Context, tenant string) error {
-			return seed(ctx, st, prof, tenant, *owner, existing)
+			if err := seed(ctx, st, prof, tenant, *owner, existing); err != nil {
+				return err
+			}
+			return seedGroups(ctx, h, tenant, groups)
 		},
 		done: tenants,
 	}
@@ -202,9 +215,13 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	}
 	prof.config(&cfg)
 	setLimits(&cfg.Limits, *limits) // checked above
-	h, err := scim.NewHandler(st, prof.policy, cfg)
-	if err != nil {
+	if h, err = scim.NewHandler(st, prof.policy, cfg); err != nil {
 		return err
+	}
+	for _, tenant := range names {
+		if err := seedGroups(ctx, h, tenant, groups); err != nil {
+			return fmt.Errorf("seed tenant %s: %w", tenant, err)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
@@ -297,6 +314,17 @@ func seed(ctx context.Context, st store.Store, prof profile, tenant, owner strin
 		}
 		return nil
 	})
+}
+
+// seedGroups creates the app's own groups of one tenant, unless they are
+// already there (a persistent store keeps them across restarts).
+func seedGroups(ctx context.Context, h *scim.Handler, tenant string, names []string) error {
+	for _, name := range names {
+		if _, err := h.CreateGroup(ctx, tenant, name); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+	return nil
 }
 
 func newToken() string { return "scim_" + newID() + newID() }

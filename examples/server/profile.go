@@ -18,6 +18,40 @@ type profile struct {
 	config func(*scim.Config)
 	// ownerRole is the role of the -owner user: protected, never assignable.
 	ownerRole string
+	// projectGroup names the group of a project role that the demo seeds,
+	// as the app's own, in every tenant, so that an IdP's import finds
+	// groups to link (Statsig's Project×Role groups); nil seeds none.
+	projectGroup func(project, role string) string
+	// projectRoles are the project roles projectGroup is called with.
+	projectRoles []string
+}
+
+// sampleProject is the project whose groups a profile with project groups
+// seeds when no -project is given.
+const sampleProject = "Sample"
+
+// seededGroups returns the displayNames of the groups the profile seeds in
+// every tenant for the -project names (the sample project when none).
+func (p profile) seededGroups(projects []string) ([]string, error) {
+	if p.projectGroup == nil {
+		if len(projects) > 0 {
+			return nil, fmt.Errorf("-project: this profile has no project groups; use -profile statsig")
+		}
+		return nil, nil
+	}
+	if len(projects) == 0 {
+		projects = []string{sampleProject}
+	}
+	var out []string
+	for _, project := range projects {
+		if strings.TrimSpace(project) != project || project == "" {
+			return nil, fmt.Errorf("invalid -project %q: want a name without outer spaces", project)
+		}
+		for _, role := range p.projectRoles {
+			out = append(out, p.projectGroup(project, role))
+		}
+	}
+	return out, nil
 }
 
 // demoExtension is the demo app's extension schema.
@@ -62,7 +96,12 @@ var profiles = map[string]profile{
 	},
 	// growthbook: growthbookRole, case-sensitive values, unknown values fall
 	// back to the default, deprovisioned or deactivated users come back with
-	// the default role, names and emails belong to the app.
+	// the default role, names and emails belong to the app. Teams carry the
+	// org's default role ("new Teams will be set up with your organization's
+	// default role"); a deactivated user leaves them ("If a user is
+	// deprovisioned in your identity provider, they will be removed from
+	// GrowthBook"); Okta's "Link Group" may rename a team the app made
+	// (patchGroup.ts), which GrowthBook refuses to delete (deleteGroup.ts).
 	"growthbook": {
 		policy: scim.RolePolicy{
 			Attribute: "growthbookRole", ExtensionURN: "urn:ietf:params:scim:schemas:extension:growthbook:2.0:User",
@@ -74,12 +113,20 @@ var profiles = map[string]profile{
 			c.Users.IgnoreNameChanges = true
 			c.Users.RefuseEmailChanges = true
 			c.Users.HideUnmanaged = true
+			c.Users.OnDeactivate = scim.LeaveGroups
+			c.Groups.TeamRole = "collaborator"
+			c.Groups.RenameAppGroups = true
 		},
 		ownerRole: "owner",
 	},
 	// statsig: statsigOrgRole (Member, Admin; Owner never through SCIM),
 	// Project×Role and Project×Team×Role groups, no free-form teams, no
-	// renames, projects not deleted through SCIM.
+	// renames, projects not deleted through SCIM. A deactivated user leaves
+	// every group ("if a user is unassigned or deactivated in Okta, they
+	// will be removed from the Statsig Organization"). The sample project's
+	// Project×Role groups are seeded as the app's, for Okta's import and
+	// "Link Group" ("We display the Statsig Project x Role Group with the
+	// format Statsig-<Project Name>-<Role Name>").
 	"statsig": {
 		policy: scim.RolePolicy{
 			Attribute: "statsigOrgRole", Values: []string{"Member", "Admin", "Owner"}, CaseInsensitive: true,
@@ -94,8 +141,11 @@ var profiles = map[string]profile{
 			c.Users.RefuseEmailChanges = true
 			c.Groups.RolesOnly = true
 			c.Groups.NoRename = true
+			c.Users.OnDeactivate = scim.LeaveGroups
 		},
-		ownerRole: "Owner",
+		ownerRole:    "Owner",
+		projectGroup: func(project, role string) string { return "Statsig-" + project + "-" + role },
+		projectRoles: []string{"Read-Only", "Member", "Admin"},
 	},
 }
 

@@ -24,11 +24,13 @@ type session struct {
 	token string
 }
 
-func startProfile(t *testing.T, name string) *session {
+// startProfile starts a demo with the profile on a memory store; extra
+// flags come last (a -db there wins).
+func startProfile(t *testing.T, name string, extra ...string) *session {
 	t.Helper()
 	const token = "scim_profile_test"
-	d := startDemo(t, demoConfig{args: []string{"-db", "memory", "-profile", name, "-token", token,
-		"-owner", "owner@acme.test", "-existing", "existing@acme.test", "-existing", "other@acme.test"}})
+	d := startDemo(t, demoConfig{args: append([]string{"-db", "memory", "-profile", name, "-token", token,
+		"-owner", "owner@acme.test", "-existing", "existing@acme.test", "-existing", "other@acme.test"}, extra...)})
 	return &session{t: t, d: d, token: token}
 }
 

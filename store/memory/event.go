@@ -8,12 +8,14 @@ import (
 	"github.com/scimkit/scim/store"
 )
 
-// The optional powers of package store: an event outbox and departures.
+// The optional powers of package store: an event outbox, departures and
+// the groups deactivated users left.
 var (
-	_ store.EventLog          = (*Store)(nil)
-	_ store.Tx                = (*tx)(nil)
-	_ store.EventRecorder     = (*tx)(nil)
-	_ store.DepartureRecorder = (*tx)(nil)
+	_ store.EventLog           = (*Store)(nil)
+	_ store.Tx                 = (*tx)(nil)
+	_ store.EventRecorder      = (*tx)(nil)
+	_ store.DepartureRecorder  = (*tx)(nil)
+	_ store.LeftGroupsRecorder = (*tx)(nil)
 )
 
 // RecordEvents appends copies of events to the tenant's outbox, numbering
@@ -182,16 +184,9 @@ func (x *tx) RecordDeparture(ctx context.Context, d store.Departure) error {
 	if err := x.check(ctx); err != nil {
 		return err
 	}
-	t, k := x.t, fold(d.UserName)
-	old, had := t.departures[k]
-	t.departures[k] = d
-	x.onRollback(func() {
-		if had {
-			t.departures[k] = old
-		} else {
-			delete(t.departures, k)
-		}
-	})
+	k := fold(d.UserName)
+	restoreOnRollback(x, x.t.departures, k)
+	x.t.departures[k] = d
 	return nil
 }
 
@@ -206,4 +201,44 @@ func (x *tx) Departure(ctx context.Context, userName string) (store.Departure, e
 		return store.Departure{}, fmt.Errorf("memory: departure of %q: %w", userName, store.ErrNotFound)
 	}
 	return d, nil
+}
+
+// RecordLeftGroups remembers a sorted copy of groupIDs for the user,
+// replacing what was there; an empty list forgets. A roll-back restores
+// what was there.
+func (x *tx) RecordLeftGroups(ctx context.Context, userID string, groupIDs []string) error {
+	if err := x.check(ctx); err != nil {
+		return err
+	}
+	t := x.t
+	restoreOnRollback(x, t.leftGroups, userID)
+	if len(groupIDs) == 0 {
+		delete(t.leftGroups, userID)
+	} else {
+		ids := slices.Clone(groupIDs)
+		slices.Sort(ids)
+		t.leftGroups[userID] = slices.Compact(ids)
+	}
+	return nil
+}
+
+// LeftGroups returns a copy of the group ids remembered for the user.
+func (x *tx) LeftGroups(ctx context.Context, userID string) ([]string, error) {
+	if err := x.check(ctx); err != nil {
+		return nil, err
+	}
+	return append([]string{}, x.t.leftGroups[userID]...), nil
+}
+
+// restoreOnRollback makes a roll-back put m[k] back as it is now, or
+// delete it when it is absent now.
+func restoreOnRollback[K comparable, V any](x *tx, m map[K]V, k K) {
+	old, had := m[k]
+	x.onRollback(func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
 }

@@ -52,15 +52,18 @@
 // others are neither decoded nor even looked at, and an unfiltered page of
 // managed users also costs the page.
 //
-// # Events and departures
+// # Events, departures and left groups
 //
-// The Tx of Update implements store.EventRecorder and
-// store.DepartureRecorder, and the Store implements store.EventLog. Each
+// The Tx of Update implements store.EventRecorder,
+// store.DepartureRecorder and store.LeftGroupsRecorder, and the Store
+// implements store.EventLog. Each
 // tenant's events are kept, as copies with their users' and groups'
 // attributes encoded as JSON like the records', in a slice in Seq order: THE
 // OUTBOX GROWS WITHOUT BOUND unless the app drops the events it consumed
 // with TrimEvents. Departures are kept for as long as the Store lives, one
-// per case-folded userName. Both roll back with their Update.
+// per case-folded userName. The groups a deactivated user left are kept
+// until the user is deleted or the record replaced. All roll back with
+// their Update.
 //
 // # Tokens
 //
@@ -187,6 +190,7 @@ type tenant struct {
 	events     outbox                     // by Seq
 	eventSeq   int64                      // the last Seq assigned
 	departures map[string]store.Departure // by fold(userName)
+	leftGroups map[string][]string        // by user id, sorted group ids
 }
 
 func newTenant() *tenant {
@@ -200,6 +204,7 @@ func newTenant() *tenant {
 		groupByName:     map[string]*groupRec{},
 		groupsByExt:     multiIndex[*groupRec]{},
 		departures:      map[string]store.Departure{},
+		leftGroups:      map[string][]string{},
 	}
 }
 
@@ -231,8 +236,9 @@ type groupData struct {
 }
 
 type groupRec struct {
-	seq uint64
-	id  string
+	seq      uint64
+	id       string
+	appOwned bool
 	groupData
 	members map[*userRec]string // member → Display
 }
@@ -461,7 +467,7 @@ func (u *userRec) userWithoutAttrs() store.User {
 }
 
 func (g *groupRec) group(withMembers bool) store.Group {
-	out := store.Group{ID: g.id, Attributes: decodeAttrs(g.attrs), Meta: g.meta}
+	out := store.Group{ID: g.id, Attributes: decodeAttrs(g.attrs), AppOwned: g.appOwned, Meta: g.meta}
 	if withMembers {
 		out.Members = g.memberList()
 	}

@@ -107,6 +107,8 @@ func (x *tx) DeleteUser(ctx context.Context, id string) error {
 	groups := rec.groups
 	rec.groups = nil
 	t.unlinkUser(rec)
+	restoreOnRollback(x, t.leftGroups, id)
+	delete(t.leftGroups, id)
 	x.onRollback(func() {
 		t.linkUser(rec)
 		rec.groups = groups
@@ -131,7 +133,7 @@ func (x *tx) CreateGroup(ctx context.Context, g *store.Group) error {
 	}
 	d.meta.Version = 1
 	t.seq++
-	rec := &groupRec{seq: t.seq, id: g.ID, groupData: d, members: map[*userRec]string{}}
+	rec := &groupRec{seq: t.seq, id: g.ID, appOwned: g.AppOwned, groupData: d, members: map[*userRec]string{}}
 	t.linkGroup(rec)
 	x.onRollback(func() { t.unlinkGroup(rec) })
 	g.Meta.Version = 1

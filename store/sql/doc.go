@@ -75,7 +75,9 @@
 // and groups included, plus copies of its type and time (Unix
 // nanoseconds) for an admin page. scim_departures remembers deprovisioned
 // users (store.DepartureRecorder), keyed by tenant and case-folded
-// userName. scim_tokens holds the bearer tokens of store.TokenStore (the
+// userName; scim_left_groups the groups a deactivated user left
+// (store.LeftGroupsRecorder), one row per group, keyed by tenant and user
+// id. scim_groups.app_owned is store.Group.AppOwned. scim_tokens holds the bearer tokens of store.TokenStore (the
 // Store implements it, outside any Update): one row per token of a tenant
 // (id, name, connection, display prefix, the secret's hex digest, unique
 // across tenants, and created, expires, revoked and last_used times); the

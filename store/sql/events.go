@@ -14,9 +14,10 @@ import (
 // The optional powers of package store: an event outbox (scim_events) and
 // departures (scim_departures).
 var (
-	_ store.EventLog          = (*Store)(nil)
-	_ store.EventRecorder     = (*storeTx)(nil)
-	_ store.DepartureRecorder = (*storeTx)(nil)
+	_ store.EventLog           = (*Store)(nil)
+	_ store.EventRecorder      = (*storeTx)(nil)
+	_ store.DepartureRecorder  = (*storeTx)(nil)
+	_ store.LeftGroupsRecorder = (*storeTx)(nil)
 )
 
 // RecordEvents implements store.EventRecorder: it writes the events to
@@ -135,4 +136,41 @@ func (t *storeTx) Departure(ctx context.Context, userName string) (store.Departu
 	}
 	d.Time = fromNanos(at)
 	return d, nil
+}
+
+// RecordLeftGroups implements store.LeftGroupsRecorder: one row per group
+// in scim_left_groups, replaced as a whole.
+func (t *storeTx) RecordLeftGroups(ctx context.Context, userID string, groupIDs []string) error {
+	if _, err := t.exec(ctx, "record left groups", "DELETE FROM scim_left_groups WHERE tenant = ? AND user_id = ?", t.tenant, userID); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(groupIDs))
+	for _, id := range groupIDs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if _, err := t.exec(ctx, "record left groups", "INSERT INTO scim_left_groups (tenant, user_id, group_id) VALUES (?, ?, ?)", t.tenant, userID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LeftGroups implements store.LeftGroupsRecorder.
+func (t *storeTx) LeftGroups(ctx context.Context, userID string) ([]string, error) {
+	rows, err := t.query(ctx, "read left groups", "SELECT group_id FROM scim_left_groups WHERE tenant = ? AND user_id = ? ORDER BY group_id", t.tenant, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, t.s.wrapCtx(ctx, "read left groups", err)
+		}
+		out = append(out, id)
+	}
+	return out, t.s.wrapCtx(ctx, "read left groups", rows.Err())
 }

@@ -70,7 +70,7 @@ func (r *reader) query(ctx context.Context, op, query string, args ...any) (*sql
 }
 
 const userColumns = "r.seq, r.id, r.doc, r.role, r.managed, r.managed_by, r.linked, r.version, r.created, r.last_modified"
-const groupColumns = "r.seq, r.id, r.doc, r.version, r.created, r.last_modified"
+const groupColumns = "r.seq, r.id, r.doc, r.app_owned, r.version, r.created, r.last_modified"
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -116,7 +116,7 @@ func scanGroup(sc scanner) (int64, store.Group, error) {
 		doc            string
 		created, modif *int64
 	)
-	if err := sc.Scan(&seq, &g.ID, &doc, &g.Meta.Version, &created, &modif); err != nil {
+	if err := sc.Scan(&seq, &g.ID, &doc, &g.AppOwned, &g.Meta.Version, &created, &modif); err != nil {
 		return 0, g, err
 	}
 	if err := json.Unmarshal([]byte(doc), &g.Attributes); err != nil {
@@ -574,6 +574,7 @@ func (t *storeTx) DeleteUser(ctx context.Context, id string) error {
 	}
 	for _, q := range []string{
 		"DELETE FROM scim_members WHERE tenant = ? AND user_id = ?",
+		"DELETE FROM scim_left_groups WHERE tenant = ? AND user_id = ?",
 		"DELETE FROM scim_emails WHERE tenant = ? AND user_id = ?",
 		"DELETE FROM scim_users WHERE tenant = ? AND id = ?",
 	} {
@@ -604,8 +605,8 @@ func (t *storeTx) CreateGroup(ctx context.Context, g *store.Group) error {
 		return err
 	}
 	_, err = t.exec(ctx, "create group",
-		"INSERT INTO scim_groups (tenant, id, display_name, display_name_folded, external_id, doc, fdoc, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-		t.tenant, g.ID, name, foldPtr(name), stringAttr(g.Attributes, "externalId"), doc, t.fdocArg(fdoc), nanos(g.Meta.Created), nanos(g.Meta.LastModified))
+		"INSERT INTO scim_groups (tenant, id, display_name, display_name_folded, external_id, doc, fdoc, app_owned, version, created, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+		t.tenant, g.ID, name, foldPtr(name), stringAttr(g.Attributes, "externalId"), doc, t.fdocArg(fdoc), g.AppOwned, nanos(g.Meta.Created), nanos(g.Meta.LastModified))
 	if err != nil {
 		return err
 	}

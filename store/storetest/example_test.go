@@ -29,4 +29,5 @@ func ExamplePowers() {
 	// store.RawUserReader          Reader true  [RawUser]
 	// store.RawUserLister          Reader true  [RawUserList]
 	// store.UnmanagedEmailFinder   Reader true  [UnmanagedByEmail]
+	// store.LeftGroupsRecorder     Tx     true  [LeftGroups]
 }

@@ -57,6 +57,7 @@ var powers = []power{
 	readerPower[store.RawUserReader]("RawUser"),
 	readerPower[store.RawUserLister]("RawUserList"),
 	readerPower[store.UnmanagedEmailFinder]("UnmanagedByEmail"),
+	txPower[store.LeftGroupsRecorder]("LeftGroups"),
 }
 
 // Powers reports which optional powers st has, asking as Run's clauses do:

@@ -33,9 +33,10 @@
 //
 // # Optional powers
 //
-// The subtests Events and Departures skip, saying so, when the store's Tx
-// does not implement store.EventRecorder or store.DepartureRecorder (asked
-// with a type assertion inside Update). When it implements EventRecorder,
+// The subtests Events, Departures and LeftGroups skip, saying so, when the
+// store's Tx does not implement store.EventRecorder,
+// store.DepartureRecorder or store.LeftGroupsRecorder (asked with a type
+// assertion inside Update). When it implements EventRecorder,
 // the Store must implement store.EventLog. The suite checks that Seq
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
@@ -102,6 +103,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UserFields", testUserFields},
 		{"Events", testEvents},
 		{"Departures", testDepartures},
+		{"AppOwned", testAppOwned},
+		{"LeftGroups", testLeftGroups},
 		{"Tokens", testTokens},
 		{"MemberCounts", testMemberCounts},
 		{"RawUser", testRawUser},

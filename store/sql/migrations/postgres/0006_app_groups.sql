@@ -1,0 +1,11 @@
+-- Groups the app created itself (store.Group.AppOwned), which an identity
+-- provider imports and links to, and the groups a deactivated user left
+-- (store.LeftGroupsRecorder), so that a reactivation can restore them.
+ALTER TABLE scim_groups ADD COLUMN app_owned BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE TABLE scim_left_groups (
+    tenant   TEXT COLLATE "C" NOT NULL,
+    user_id  TEXT COLLATE "C" NOT NULL,
+    group_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant, user_id, group_id)
+);
