@@ -25,6 +25,9 @@ const (
 	MembersRemoved    EventType = "group.members_removed"
 	MembersSkipped    EventType = "group.members_skipped"  // ids that are not provisioned users of the tenant
 	ProtectedRefused  EventType = "user.protected_refused" // a change to a protected user was refused
+	// ChangeRefused reports a write the app's admission hook refused
+	// (scim.Config.Admit); Detail names the kind of change and the reason.
+	ChangeRefused EventType = "change.refused"
 	// DeprovisioningHeld reports that mass deprovisioning was put on hold
 	// until an admin confirms (scim.DeprovisionGuard).
 	DeprovisioningHeld EventType = "tenant.deprovisioning_held"
