@@ -230,6 +230,43 @@ func TestAdmitErrors(t *testing.T) {
 	}
 }
 
+// TestAdmitAndTheGuard checks the order with the deprovisioning guard: a
+// deactivation Admit refuses is not counted by the guard, and a
+// deactivation the guard holds never reaches Admit.
+func TestAdmitAndTheGuard(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var asked []string
+			s := newTestServerWith(t, st.open(t), scim.Config{
+				DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.01, MinCount: 1},
+				Admit: func(_ context.Context, _ store.Reader, c scim.Change) error {
+					if c.Kind != scim.UserDeactivate {
+						return nil
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					asked = append(asked, c.Before.UserName())
+					if c.Before.UserName() == "a@acme.test" {
+						return &scim.Error{Status: http.StatusForbidden, Detail: "a stays"}
+					}
+					return nil
+				}})
+			deactivate := `{"Operations":[{"op":"replace","value":{"active":false}}]}`
+			ids := map[string]string{}
+			for _, n := range []string{"a", "b", "c"} {
+				ids[n] = str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"`+n+`@acme.test"}`).body, "id")
+			}
+			s.must(http.StatusForbidden, "PATCH", "/Users/"+ids["a"], deactivate)
+			s.must(http.StatusOK, "PATCH", "/Users/"+ids["b"], deactivate)                 // the guard's one allowed
+			s.must(http.StatusServiceUnavailable, "PATCH", "/Users/"+ids["c"], deactivate) // held
+			if diff := cmp.Diff([]string{"a@acme.test", "b@acme.test"}, asked); diff != "" {
+				t.Errorf("deactivations Admit was asked about (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // seatLimit is the demo's seat rule: at most n active users.
 func seatLimit(n int) func(context.Context, store.Reader, scim.Change) error {
 	return func(ctx context.Context, r store.Reader, c scim.Change) error {
