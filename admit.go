@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/scimkit/scim/internal/patch"
 	"github.com/scimkit/scim/store"
 )
 
@@ -237,7 +238,7 @@ func (h *Handler) resolve(ctx context.Context, tx *writeTx, attrs store.Attribut
 	if h.cfg.Users.Resolve == nil {
 		return nil, nil
 	}
-	proposed := store.User{Attributes: cloneAttrs(attrs)}
+	proposed := store.User{Attributes: patch.CopyObject(attrs)}
 	id, err := h.cfg.Users.Resolve(ctx, tx.Tx, proposed)
 	if err != nil {
 		if _, ok := asError(err); ok {
@@ -261,30 +262,6 @@ func (h *Handler) resolve(ctx context.Context, tx *writeTx, attrs store.Attribut
 			Detail: "the app matched this user to user " + u.ID + ", which is already provisioned"}
 	}
 	return &u, nil
-}
-
-// cloneAttrs copies attributes deeply enough that a hook changing them
-// changes nothing of the request: maps and lists are copied.
-func cloneAttrs(a store.Attributes) store.Attributes {
-	out := make(store.Attributes, len(a))
-	for k, v := range a {
-		out[k] = cloneValue(v)
-	}
-	return out
-}
-
-func cloneValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return cloneAttrs(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = cloneValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // emailLike reports whether a userName looks like an email address, and
