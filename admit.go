@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/scimkit/scim/internal/patch"
@@ -119,6 +120,18 @@ func (tx *writeTx) admit(ctx context.Context, c Change) error {
 	c.Tenant, c.Connection, c.TokenID, c.Client = p.Tenant, p.connection(), p.TokenID, tx.r.client
 	c.Before, c.After = copyUser(c.Before), copyUser(c.After)
 	c.GroupBefore, c.GroupAfter = copyGroup(c.GroupBefore), copyGroup(c.GroupAfter)
+	// The hook gets attributes of its own: the handler renders the user
+	// from the same maps once the write commits.
+	for _, u := range []*store.User{c.Before, c.After} {
+		if u != nil && u.Attributes != nil {
+			u.Attributes = patch.CopyObject(u.Attributes)
+		}
+	}
+	for _, g := range []*store.Group{c.GroupBefore, c.GroupAfter} {
+		if g != nil && g.Attributes != nil {
+			g.Attributes = patch.CopyObject(g.Attributes)
+		}
+	}
 	err := admit(ctx, tx.Tx, c)
 	if err == nil {
 		return nil
@@ -127,15 +140,13 @@ func (tx *writeTx) admit(ctx context.Context, c Change) error {
 	if !errors.As(err, &se) {
 		return &hookError{hook: "Config.Admit", err: err}
 	}
+	what := string(c.Kind)
+	if c.Kind == GroupMembers {
+		what = fmt.Sprintf("%s (%d added, %d removed)", c.Kind, len(c.Added), len(c.Removed))
+	}
 	e := store.Event{Type: store.ChangeRefused, UserID: userIDOf(&c), GroupID: c.GroupID,
 		Before: c.Before, After: c.After, GroupBefore: c.GroupBefore, GroupAfter: c.GroupAfter,
-		Detail: string(c.Kind) + " refused: " + se.Detail}
-	switch {
-	case len(c.Added) > 0:
-		e.Members = c.Added
-	case len(c.Removed) > 0:
-		e.Members = c.Removed
-	}
+		Members: append(slices.Clip(c.Added), c.Removed...), Detail: what + " refused: " + se.Detail}
 	return &refusal{err: se, event: e}
 }
 

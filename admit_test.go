@@ -99,8 +99,9 @@ func TestAdmitRefusesEachKind(t *testing.T) {
 				events := log.events
 				log.mu.Unlock()
 				if len(events) != 1 || events[0].Type != store.ChangeRefused ||
-					!strings.HasPrefix(events[0].Detail, string(tc.kind)+" refused: the app refuses") {
-					t.Errorf("events after the refusal: %+v, want one change.refused naming %s", events, tc.kind)
+					!strings.HasPrefix(events[0].Detail, string(tc.kind)) || !strings.Contains(events[0].Detail, " refused: the app refuses") ||
+					(tc.kind == scim.GroupMembers) != (len(events[0].Members) > 0) {
+					t.Errorf("events after the refusal: %+v, want one change.refused naming %s (and the members of a membership change)", events, tc.kind)
 				}
 			})
 		}
