@@ -33,7 +33,18 @@
 // store.Store is a small interface: reads in View, atomic writes in Update.
 // store/memory is for tests and demos; store/sql persists to SQLite,
 // PostgreSQL or MySQL. An app with its own tables implements store.Store and
-// proves it with store/storetest.Run.
+// proves it with store/storetest.Run (RunWith, with Options.SeedAppUser, when
+// the app creates users outside SCIM).
+//
+// # The app's hooks
+//
+// Config.Admit admits or refuses each change (a Change: create, link,
+// update, deactivate, reactivate, delete of a user; create, rename, update,
+// delete of a group; membership changes) inside the write's transaction,
+// reading the tenant through it: seat limits, verified domains. A refusal is
+// an *Error, answered as is and recorded as a store.ChangeRefused event.
+// UserRules.Resolve chooses the existing app user a POST adopts. Config.OnEvent
+// hears every change after it committed.
 //
 // # Protocol
 //

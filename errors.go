@@ -89,6 +89,9 @@ func toSCIM(err error, kind, id string) (e *Error, internal bool) {
 	if se, ok := asError(err); ok {
 		return se, false
 	}
+	if internalHookError(err) {
+		return errInternal, true
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Detail: kind + " " + id + " not found"}, false

@@ -90,7 +90,7 @@ func (tx *writeTx) changeMembers(ctx context.Context, groupID string, kind membe
 		h.log.WarnContext(tx.r.Context(), "scim: skipped group members that are not provisioned users", "tenant", tx.r.principal.Tenant,
 			"group", groupID, "skipped", limitList(skipped, 20), "count", len(skipped))
 	}
-	return nil
+	return tx.admitMembers(ctx, groupID, c)
 }
 
 // provisioned splits members into SCIM-managed users of the tenant and the
@@ -182,7 +182,7 @@ func (tx *writeTx) updateGroup(ctx context.Context, g *store.Group, attrs store.
 		return err
 	}
 	tx.groupEvents(&before, g)
-	return nil
+	return tx.admit(ctx, groupChange(&before, g))
 }
 
 // groupEvents emits the events of a change of a group's attributes.
@@ -231,6 +231,9 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 		}
 		created := g
 		tx.emit(store.Event{Type: store.GroupCreated, GroupID: g.ID, GroupAfter: &created})
+		if err := tx.admit(ctx, groupChange(nil, &created)); err != nil {
+			return err
+		}
 		if err := tx.changeMembers(ctx, g.ID, addMembers, members); err != nil {
 			return err
 		}
@@ -337,7 +340,7 @@ func (h *Handler) deleteGroup(w http.ResponseWriter, r *request, id string) {
 			return err
 		}
 		tx.emit(store.Event{Type: store.GroupDeleted, GroupID: id, GroupBefore: &g})
-		return nil
+		return tx.admit(ctx, groupChange(&g, nil))
 	})
 	if err != nil {
 		h.fail(w, r, err, "Group", id)

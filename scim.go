@@ -47,6 +47,24 @@ type Config struct {
 	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
 	Groups GroupRules
 
+	// Admit, when set, is asked about every write of a user, a group or a
+	// group's members (see Change and ChangeKind), inside the write's
+	// transaction: after the handler's own checks (owner protection, the
+	// role policy, the deprovisioning guard) and the store's write, before
+	// the commit. r reads through that transaction, so it sees the change
+	// (a count of active users includes the user being activated) and
+	// nothing else commits in between; r must not be used after Admit
+	// returns, and Admit must have no effect outside it, since a store may
+	// run a transaction again. Returning nil admits the change. Returning
+	// an *Error (also wrapped) refuses the whole request with it — nothing
+	// of the request applies — and records a store.ChangeRefused event
+	// (outbox and OnEvent) and the refusal in the journal; any other error
+	// answers 500 "internal error" and is logged, its text never sent. A
+	// membership operation is one Change: refusing it refuses the request,
+	// members and all, so refuse with care on membership changes, which
+	// Okta does not retry after a 4xx.
+	Admit func(ctx context.Context, r store.Reader, c Change) error
+
 	// Safety.
 
 	// Limits bound what one tenant's requests may cost (body size, page
@@ -115,6 +133,26 @@ type UserRules struct {
 	// to it. Off by default: turning it on trusts the IdP's assertion of
 	// email ownership.
 	LinkExisting bool
+
+	// Resolve, when set, chooses the existing app user a POST adopts, by
+	// the app's own rules (an employee id, a verified address), beside or
+	// instead of LinkExisting. A POST looks for the user it is about in
+	// this order: a user with the same userName (managed: 409; an app user
+	// with LinkExisting: adopted); then Resolve; then, with LinkExisting,
+	// an app user with one of the request's email addresses (or with the
+	// userName as address, when it is one); else it creates a user.
+	//
+	// Resolve gets the proposed user (its attributes as the POST sent
+	// them, normalised; a copy) and reads through the write's
+	// transaction; it must have no effect outside it. It returns the id of
+	// the user to adopt, or "" for none. The chosen user is adopted as
+	// LinkExisting adopts: the role policy, owner protection, the
+	// deprovisioning guard and Config.Admit apply. A chosen user that is
+	// already managed gets 409 uniqueness; an id that is not a user of the
+	// tenant is an error of the app (500, logged). Resolve may refuse the
+	// POST with an *Error (such as 409 for an ambiguous match); any other
+	// error answers 500 and is logged.
+	Resolve func(ctx context.Context, r store.Reader, proposed store.User) (id string, err error)
 
 	// HideUnmanaged keeps app users not managed through SCIM out of GET
 	// /Users (and answers 404 for them), so an IdP import sees only the

@@ -120,7 +120,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 			return err
 		}
 		tx.userEvents(nil, &u, store.UserProvisioned)
-		return nil
+		return tx.admit(ctx, userChange(nil, &u))
 	})
 	if err != nil {
 		h.fail(w, r, err, "User", "")
@@ -135,10 +135,13 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 	writeJSON(w, http.StatusCreated, doc)
 }
 
-// findExisting looks for the user a POST is about: one with the same
-// userName (a managed one is a conflict), or, when linking is on, an
-// unmanaged app user with one of the request's email addresses. It returns
-// nil when the POST should create a new user.
+// findExisting looks for the user a POST is about, in the order
+// UserRules.Resolve documents: one with the same userName (a managed one
+// is a conflict), the one UserRules.Resolve chooses, or, when linking is
+// on, an unmanaged app user with one of the request's email addresses, or
+// with the userName as address when it is one (an app user created before
+// SCIM may have an email and no userName). It returns nil when the POST
+// should create a new user.
 func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string, attrs store.Attributes) (*store.User, error) {
 	u, err := tx.UserByUserName(ctx, userName)
 	switch {
@@ -153,10 +156,17 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 		return nil, taken(userName)
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
-	case !h.cfg.Users.LinkExisting:
+	}
+	if u, err := h.resolve(ctx, tx, attrs); u != nil || err != nil {
+		return u, err
+	}
+	if !h.cfg.Users.LinkExisting {
 		return nil, nil
 	}
 	emails := (&store.User{Attributes: attrs}).Emails()
+	if emailLike(userName) {
+		emails = append(emails, userName)
+	}
 	if len(emails) == 0 {
 		return nil, nil
 	}
@@ -172,8 +182,11 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 		}
 		return &u, nil
 	}
-	// A store without the power: one list per email, each decoding the
-	// users that share it. It stops when the request's context ends.
+	// A store without the power: lists per email, each decoding the users
+	// that share it, page after page until an unmanaged one shows (managed
+	// users sharing an address come first in the store's order as often
+	// as not). It stops when the request's context ends.
+	const pageSize = 50
 	seen := make(map[string]bool, len(emails))
 	for _, email := range emails {
 		k := store.Fold(email)
@@ -181,17 +194,22 @@ func (h *Handler) findExisting(ctx context.Context, tx *writeTx, userName string
 			continue
 		}
 		seen[k] = true
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		page, err := tx.ListUsers(ctx, store.Query{Limit: 2, Filter: store.Compare{
-			Path: store.Path{Name: "emails", Sub: "value"}, Op: store.Eq, Value: email}})
-		if err != nil {
-			return nil, err
-		}
-		for i := range page.Users {
-			if c := &page.Users[i]; !c.Managed {
-				return c, nil
+		for offset := 0; ; offset += pageSize {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			page, err := tx.ListUsers(ctx, store.Query{Offset: offset, Limit: pageSize, Filter: store.Compare{
+				Path: store.Path{Name: "emails", Sub: "value"}, Op: store.Eq, Value: email}})
+			if err != nil {
+				return nil, err
+			}
+			for i := range page.Users {
+				if c := &page.Users[i]; !c.Managed {
+					return c, nil
+				}
+			}
+			if len(page.Users) < pageSize || offset+pageSize >= page.Total {
+				break
 			}
 		}
 	}
@@ -474,6 +492,9 @@ func (h *Handler) writeUser(ctx context.Context, tx *writeTx, before store.User,
 	if err := tx.followActive(ctx, &before, &u); err != nil {
 		return before, false, err
 	}
+	if err := tx.admit(ctx, userChange(&before, &u)); err != nil {
+		return before, false, err
+	}
 	return u, deactivated, nil
 }
 
@@ -564,7 +585,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 			}
 		}
 		tx.emit(store.Event{Type: store.UserDeprovisioned, UserID: id, Before: &u})
-		return nil
+		return tx.admit(ctx, userChange(&u, nil))
 	})
 	if err != nil {
 		h.fail(w, r, err, "User", id)

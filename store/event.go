@@ -28,6 +28,9 @@ const (
 	// AppGroupRefused reports that a rename or deletion of a group the app
 	// owns (store.Group.AppOwned) was refused under the handler's rules.
 	AppGroupRefused EventType = "group.app_owned_refused"
+	// ChangeRefused reports a write the app's admission hook refused
+	// (scim.Config.Admit); Detail names the kind of change and the reason.
+	ChangeRefused EventType = "change.refused"
 	// DeprovisioningHeld reports that mass deprovisioning was put on hold
 	// until an admin confirms (scim.DeprovisionGuard).
 	DeprovisioningHeld EventType = "tenant.deprovisioning_held"

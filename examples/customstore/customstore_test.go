@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -32,8 +33,20 @@ func newDB(t *testing.T) *sql.DB {
 	return db
 }
 
+// TestConformance runs the store contract, telling the suite how the app
+// creates accounts itself (seedAccount), so that linking is checked on
+// the rows the app really has.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return NewStore(newDB(t), "") })
+	storetest.RunWith(t, func(t *testing.T) store.Store { return NewStore(newDB(t), "") },
+		storetest.Options{SeedAppUser: seedAccount})
+}
+
+// seedAccount inserts an account as the app's own code does: its own
+// columns only, none of the SCIM ones.
+func seedAccount(ctx context.Context, s store.Store, org string, u storetest.AppUser) error {
+	_, err := s.(*Store).db.ExecContext(ctx, `INSERT INTO accounts (id, org_id, email, full_name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, u.ID, org, u.Email, u.Name, formatTime(u.Created), formatTime(u.Created))
+	return err
 }
 
 // TestAppOnlyRows checks what SCIM sees of the accounts and teams the app
@@ -247,6 +260,29 @@ func TestEndToEnd(t *testing.T) {
 	want := account{ID: "acc_ada", Email: "ada@acme.example", FullName: "Ada Lovelace", Role: "editor", Active: true, Managed: true, Linked: true, Version: 2}
 	if diff := cmp.Diff(want, accountRow("acc_ada")); diff != "" {
 		t.Errorf("accounts row after the POST (-want +got):\n%s", diff)
+	}
+
+	// Entra's create: its userName is the UPN, and the work email is the
+	// address of an account the app created before SCIM: adopted too.
+	if err := seedAccount(ctx, NewStore(db, ""), "acme", storetest.AppUser{ID: "acc_kim", Email: "kim@acme.example",
+		Name: "Kim", Created: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	kim := call("POST", "/Users", `{
+		"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+		"userName": "kim@acme.onmicrosoft.example", "active": true,
+		"name": {"givenName": "Kim", "familyName": "Lee"},
+		"emails": [{"value": "KIM@acme.example", "type": "work", "primary": true}]}`, http.StatusCreated)
+	if kim["id"] != "acc_kim" {
+		t.Fatalf("POST by email adopted id %v, want acc_kim", kim["id"])
+	}
+	wantKim := account{ID: "acc_kim", Email: "KIM@acme.example", FullName: "Kim Lee", Role: "viewer", Active: true, Managed: true, Linked: true, Version: 2}
+	if diff := cmp.Diff(wantKim, accountRow("acc_kim")); diff != "" {
+		t.Errorf("accounts row after the POST by email (-want +got):\n%s", diff)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE org_id = 'acme'`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("accounts of acme: %d (%v), want 3: no duplicate", n, err)
 	}
 
 	// Okta's deactivation.

@@ -5,6 +5,7 @@
 //	                         [-token TOKEN | -token TENANT=TOKEN ...] [-owner EMAIL] [-existing EMAIL ...]
 //	                         [-profile demo|eppo|growthbook|statsig] [-project NAME ...] [-user-patch-204]
 //	                         [-admin-password PASSWORD] [-admin-any-tenant] [-max-conns N]
+//	                         [-seat-limit N] [-verified-domain DOMAIN ...]
 //
 // It serves SCIM at http://ADDR/scim/v2. In the default demo profile the
 // roles are viewer, experiment_editor, data_owner, admin (and owner, never
@@ -21,6 +22,13 @@
 // which an IdP imports and links; -project (repeatable) names the projects
 // instead.
 // Without -token (or SCIM_TOKEN) it creates a token and prints it.
+//
+// -seat-limit N refuses (403) a create or a reactivation that would give a
+// tenant more than N active users; -verified-domain DOMAIN (repeatable)
+// refuses (400 invalidValue) an email address, or a userName that is one,
+// outside the given domains. Both are the app's admission rules
+// (scim.Config.Admit, see admit.go), decided inside the write's
+// transaction.
 //
 // Tokens stored in the -db (prefixed scim_, kept only as SHA-256 digests)
 // are accepted too; manage them with
@@ -102,7 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	maxConns := fs.Int("max-conns", demoLimits.MaxConns, "open connections served at once; more wait to be accepted (0: no limit)")
 	adminAnyTenant := fs.Bool("admin-any-tenant", false, "let the admin page open any tenant named as the user name, not only those of -token and stored tokens")
 	adminPassword := fs.String("admin-password", "", "serve the admin page at /admin behind HTTP Basic auth with this password (user name: the tenant); SCIM_ADMIN_PASSWORD works too")
-	var tokens, existing, projects multiFlag
+	seatLimit := fs.Int("seat-limit", 0, "refuse (403) a create or reactivation beyond N active users per tenant (0: no limit)")
+	var tokens, existing, projects, verifiedDomains multiFlag
+	fs.Var(&verifiedDomains, "verified-domain", "an email domain of the tenants' users; with it, addresses (and email-like userNames) outside these domains are refused (400 invalidValue); repeatable")
 	fs.Var(&tokens, "token", "bearer token, TOKEN (tenant default) or TENANT=TOKEN; repeatable")
 	fs.Var(&existing, "existing", "email of an existing app user to seed in every tenant; repeatable")
 	fs.Var(&projects, "project", "with -profile statsig, a project whose Statsig-<Project>-<Role> groups to seed in every tenant (default "+sampleProject+"); repeatable")
@@ -132,6 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	}
 	if err := setLimits(new(scim.Limits), *limits); err != nil {
 		return err
+	}
+	if *seatLimit < 0 {
+		return fmt.Errorf("invalid -seat-limit %d: want a number of seats, or 0 for no limit", *seatLimit)
+	}
+	for _, d := range verifiedDomains {
+		if d = strings.TrimPrefix(strings.TrimSpace(d), "@"); d == "" || strings.ContainsAny(d, "@ /") {
+			return fmt.Errorf("invalid -verified-domain %q: want a domain such as example.com", d)
+		}
 	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{ReplaceAttr: hidePasswordAttr(*db)}))
@@ -214,6 +232,7 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 		},
 	}
 	prof.config(&cfg)
+	cfg.Admit = admission(*seatLimit, verifiedDomains)
 	setLimits(&cfg.Limits, *limits) // checked above
 	if h, err = scim.NewHandler(st, prof.policy, cfg); err != nil {
 		return err

@@ -180,6 +180,10 @@ func describe(v any) string {
 	return "a value of another type"
 }
 
+// CopyObject returns a deep copy of a JSON object: a copy whose maps and
+// lists the caller may change without changing m.
+func CopyObject(m map[string]any) map[string]any { return copyMap(m) }
+
 // deepCopy copies a JSON-shaped value.
 func deepCopy(v any) any {
 	switch v := v.(type) {

@@ -83,6 +83,15 @@ import (
 // and may register clean-up with t.Cleanup.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
+	RunWith(t, newStore, Options{})
+}
+
+// RunWith is Run with options: an adapter over the app's own tables tells
+// the suite how the app creates users outside SCIM (Options.SeedAppUser),
+// so that the subtest AppUsers checks linking on the rows the app really
+// has.
+func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
+	t.Helper()
 	suite := []struct {
 		name string
 		run  func(t *testing.T, newStore func(t *testing.T) store.Store)
@@ -112,6 +121,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ManyEmails", testManyEmails},
 		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
+		{"AppUsers", func(t *testing.T, newStore func(t *testing.T) store.Store) { testAppUsers(t, newStore, opts) }},
 		{"Context", testContext},
 	}
 	for _, s := range suite {
