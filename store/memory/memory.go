@@ -62,6 +62,14 @@
 // with TrimEvents. Departures are kept for as long as the Store lives, one
 // per case-folded userName. Both roll back with their Update.
 //
+// # Deprovisioning guard
+//
+// The Tx implements store.GuardTx and the Store store.GuardStore: the
+// guard's counts and hold live with the tenant, so every handler over the
+// same Store holds and releases as one. The users counted are a map and a
+// slice in the order of their times, forgotten from the front as they
+// leave the window.
+//
 // # Tokens
 //
 // The Store implements store.TokenStore: bearer-token digests, in a table
@@ -187,6 +195,7 @@ type tenant struct {
 	events     outbox                     // by Seq
 	eventSeq   int64                      // the last Seq assigned
 	departures map[string]store.Departure // by fold(userName)
+	guard      *guardRec                  // nil until a deprovisioning is counted or held
 }
 
 func newTenant() *tenant {

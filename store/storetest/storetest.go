@@ -40,7 +40,9 @@
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
 // store.TokenStore, UnmanagedByEmail when the Reader does not implement
-// store.UnmanagedEmailFinder.
+// store.UnmanagedEmailFinder. The subtest Guard skips when the Tx does not
+// implement store.GuardTx; when it does, the Store must implement
+// store.GuardStore.
 //
 // # Contexts
 //
@@ -108,6 +110,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ManyEmails", testManyEmails},
 		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
+		{"Guard", testGuard},
 		{"Context", testContext},
 	}
 	for _, s := range suite {
