@@ -33,7 +33,13 @@ type GuardState struct {
 //
 // A Store whose Tx implements GuardTx also implements GuardStore, and the
 // handler uses the store's state only then: without both, it keeps the
-// guard's state in its own memory, per handler instance.
+// guard's state in its own memory, per handler instance. A Store that
+// wraps another (for instrumentation, say) hides the power unless it
+// implements GuardStore too and hands out the inner Tx or one that
+// implements GuardTx.
+//
+// Times are the handlers' clocks (scim.Config.Now): instances whose clocks
+// disagree by a second move the window by a second.
 //
 // Each user is counted once per window under its id; users are forgotten
 // by the time they were counted, so each call costs one look-up of the
