@@ -92,7 +92,9 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 }
 
 // recordRefusal writes a refusal event to the outbox in a transaction of
-// its own (the refused write rolled back) and returns it for delivery.
+// its own (the refused write rolled back) and returns it for delivery. A
+// refusal that puts deprovisioning on hold writes the hold in that
+// transaction, and no event when another request held first.
 func (h *Handler) recordRefusal(ctx context.Context, r *request, ref *refusal) []store.Event {
 	e := ref.event
 	var out []store.Event

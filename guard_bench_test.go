@@ -1,17 +1,11 @@
 package scim_test
 
 import (
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scimkit/scim"
-	"github.com/scimkit/scim/store"
 )
 
 // BenchmarkHandlerDeactivate measures the write path the deprovisioning
@@ -36,7 +30,7 @@ func BenchmarkHandlerDeactivate(b *testing.B) {
 	for _, s := range benchStores(b) {
 		for _, g := range guards {
 			b.Run(s.name+"/"+g.name, func(b *testing.B) {
-				bh := newGuardBenchHandler(b, s.open(b), users, g.guard)
+				bh := newGuardedBenchHandler(b, s.open(b), users, g.guard)
 				for i := 0; i < b.N; i++ {
 					id := bh.users[i%users]
 					bh.serve(b, http.MethodPatch, "/Users/"+id, deactivate, http.StatusOK)
@@ -47,31 +41,4 @@ func BenchmarkHandlerDeactivate(b *testing.B) {
 			})
 		}
 	}
-}
-
-var guardBenchRuns atomic.Int64
-
-// newGuardBenchHandler is newBenchHandler with a deprovisioning guard.
-func newGuardBenchHandler(b *testing.B, st store.Store, users int, guard scim.DeprovisionGuard) *benchHandler {
-	b.Helper()
-	tokens := scim.NewStaticTokens()
-	// A tenant per call: the function runs again for each b.N tried.
-	tenant := fmt.Sprintf("bench-%s-%d-%d", b.Name(), os.Getpid(), guardBenchRuns.Add(1))
-	token := "scim_bench_" + fmt.Sprint(len(tenant))
-	tokens.Add(tenant, token)
-	h, err := scim.NewHandler(st, demoPolicy, scim.Config{
-		Authenticator:    tokens,
-		Logger:           slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Limits:           scim.Limits{RequestsPerSecond: -1, MaxConcurrent: -1},
-		DeprovisionGuard: guard,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	bh := &benchHandler{h: h, token: token, prefix: fmt.Sprintf("g%d-%d-", os.Getpid(), guardBenchRuns.Load())}
-	for i := range users {
-		rec := bh.serve(b, http.MethodPost, "/Users", oktaUserBody(bh.prefix, i), http.StatusCreated)
-		bh.users = append(bh.users, idOf(b, rec))
-	}
-	return bh
 }

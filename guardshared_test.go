@@ -52,27 +52,25 @@ var sharedDatabases = []struct {
 	db   func(t *testing.T) (open func() store.Store)
 }{
 	{"postgres", func(t *testing.T) func() store.Store {
-		dsn := postgresTestDSN(t)
-		return func() store.Store {
-			db, err := sql.Open("pgx", dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return migratedStore(t, db, sqlstore.Postgres)
-		}
+		return opener(t, "pgx", postgresTestDSN(t), sqlstore.Postgres)
 	}},
 	{"sqlite file", func(t *testing.T) func() store.Store {
 		file := "file:" + filepath.Join(t.TempDir(), "scim.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-		return func() store.Store {
-			db, err := sql.Open("sqlite", file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return migratedStore(t, db, sqlstore.SQLite)
-		}
+		return opener(t, "sqlite", file, sqlstore.SQLite)
 	}},
+}
+
+// opener returns a function that opens a new pool on the database and a
+// store over it.
+func opener(t *testing.T, driver, dsn string, dialect sqlstore.Dialect) func() store.Store {
+	return func() store.Store {
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return migratedStore(t, db, dialect)
+	}
 }
 
 // provision creates n users through s and returns their ids.

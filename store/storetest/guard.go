@@ -52,6 +52,23 @@ func (f *fixture) count(userID string, when, base int) {
 	})
 }
 
+func (f *fixture) hold(reason string) {
+	f.t.Helper()
+	f.update(func(tx store.Tx) error { return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, reason) })
+}
+
+// wantNoGuardState checks that f's tenant has the zero state, in a Tx
+// and committed.
+func (f *fixture) wantNoGuardState(gs store.GuardStore, userID string) {
+	f.t.Helper()
+	if diff := gocmp.Diff(guardWindow{}, f.window(0, userID)); diff != "" {
+		f.t.Errorf("GuardWindow of tenant %s (-want +got):\n%s", f.tenant, diff)
+	}
+	if diff := gocmp.Diff(store.GuardState{}, f.committedGuard(gs)); diff != "" {
+		f.t.Errorf("GuardState of tenant %s (-want +got):\n%s", f.tenant, diff)
+	}
+}
+
 func (f *fixture) committedGuard(gs store.GuardStore) store.GuardState {
 	f.t.Helper()
 	st, err := gs.GuardState(f.ctx, f.tenant)
@@ -65,12 +82,7 @@ func (f *fixture) committedGuard(gs store.GuardStore) store.GuardState {
 func testGuard(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("a new tenant has the zero state", func(t *testing.T) {
 		f, gs := guardFixture(t, newStore)
-		if diff := gocmp.Diff(guardWindow{}, f.window(0, f.id("a"))); diff != "" {
-			t.Errorf("GuardWindow (-want +got):\n%s", diff)
-		}
-		if diff := gocmp.Diff(store.GuardState{}, f.committedGuard(gs)); diff != "" {
-			t.Errorf("GuardState (-want +got):\n%s", diff)
-		}
+		f.wantNoGuardState(gs, f.id("a"))
 	})
 
 	t.Run("users are counted once, and forgotten as the window moves", func(t *testing.T) {
@@ -133,7 +145,7 @@ func testGuard(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if diff := gocmp.Diff(guardWindow{store.GuardState{Count: 1, Base: 10}, true}, f.window(0, a)); diff != "" {
 			t.Errorf("a release without a hold changed the state (-want +got):\n%s", diff)
 		}
-		f.update(func(tx store.Tx) error { return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, "too many") })
+		f.hold("too many")
 		held := store.GuardState{Count: 1, Base: 10, Held: true, Reason: "too many"}
 		if diff := gocmp.Diff(guardWindow{held, true}, f.window(0, a)); diff != "" {
 			t.Errorf("held (-want +got):\n%s", diff)
@@ -153,7 +165,7 @@ func testGuard(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		// A hold without a count, and a release forgets every user.
 		f.count(a, 200, 3)
-		f.update(func(tx store.Tx) error { return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, "again") })
+		f.hold("again")
 		if !release() {
 			t.Error("second release reports no hold")
 		}
@@ -182,7 +194,7 @@ func testGuard(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if diff := gocmp.Diff(guardWindow{store.GuardState{Count: 1, Base: 10}, false}, f.window(0, b)); diff != "" {
 			t.Errorf("after a roll-back (-want +got):\n%s", diff)
 		}
-		f.update(func(tx store.Tx) error { return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, "yes") })
+		f.hold("yes")
 		err = f.s.Update(f.ctx, f.tenant, func(tx store.Tx) error {
 			if _, err := tx.(store.GuardTx).ReleaseDeprovisioning(f.ctx); err != nil {
 				return err
@@ -201,13 +213,8 @@ func testGuard(t *testing.T, newStore func(t *testing.T) store.Store) {
 		f, gs := guardFixture(t, newStore)
 		o := f.otherTenant()
 		f.count(f.id("a"), 1, 10)
-		f.update(func(tx store.Tx) error { return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, "held") })
-		if diff := gocmp.Diff(guardWindow{}, o.window(0, f.id("a"))); diff != "" {
-			t.Errorf("the other tenant's window (-want +got):\n%s", diff)
-		}
-		if diff := gocmp.Diff(store.GuardState{}, o.committedGuard(gs)); diff != "" {
-			t.Errorf("the other tenant's GuardState (-want +got):\n%s", diff)
-		}
+		f.hold("held")
+		o.wantNoGuardState(gs, f.id("a"))
 	})
 
 	t.Run("concurrent checks never count past the limit", func(t *testing.T) {
