@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -81,13 +82,24 @@ type benchHandler struct {
 	prefix string   // userName prefix of the seeded users
 }
 
+// benchHandlers numbers the handlers of the process: a benchmark function
+// that loops to b.N runs again for each b.N tried.
+var benchHandlers atomic.Int64
+
+// newGuardedBenchHandler is newBenchHandler with a deprovisioning guard.
+func newGuardedBenchHandler(b testing.TB, st store.Store, users int, guard scim.DeprovisionGuard) *benchHandler {
+	b.Helper()
+	return newBenchHandler(b, st, users, func(c *scim.Config) { c.DeprovisionGuard = guard })
+}
+
 // newBenchHandler returns a handler over st with users seeded users; opts
 // change its configuration.
 func newBenchHandler(b testing.TB, st store.Store, users int, opts ...func(*scim.Config)) *benchHandler {
 	b.Helper()
 	tokens := scim.NewStaticTokens()
 	// A tenant per handler: PostgreSQL keeps earlier runs' tenants.
-	tenant := fmt.Sprintf("bench-%s-%d", b.Name(), os.Getpid())
+	n := benchHandlers.Add(1)
+	tenant := fmt.Sprintf("bench-%s-%d-%d", b.Name(), os.Getpid(), n)
 	token := "scim_bench_" + fmt.Sprint(len(tenant))
 	tokens.Add(tenant, token)
 	cfg := scim.Config{
@@ -102,7 +114,7 @@ func newBenchHandler(b testing.TB, st store.Store, users int, opts ...func(*scim
 	if err != nil {
 		b.Fatal(err)
 	}
-	bh := &benchHandler{h: h, token: token, prefix: fmt.Sprintf("u%d-", os.Getpid())}
+	bh := &benchHandler{h: h, token: token, prefix: fmt.Sprintf("u%d-%d-", os.Getpid(), n)}
 	for i := range users {
 		rec := bh.serve(b, http.MethodPost, "/Users", oktaUserBody(bh.prefix, i), http.StatusCreated)
 		bh.users = append(bh.users, idOf(b, rec))

@@ -50,6 +50,9 @@ func (tx *writeTx) emit(e store.Event) {
 type refusal struct {
 	err   *Error
 	event store.Event
+	// hold, when not nil, runs in the transaction that records the event,
+	// which it writes only when hold reports true.
+	hold func(ctx context.Context, tx store.Tx) (bool, error)
 }
 
 func (r *refusal) Error() string { return r.err.Error() }
@@ -82,17 +85,26 @@ func (h *Handler) update(r *request, fn func(ctx context.Context, tx *writeTx) e
 	})
 	var ref *refusal
 	if errors.As(err, &ref) {
-		events = h.recordRefusal(ctx, r, ref.event)
+		events = h.recordRefusal(ctx, r, ref)
 	}
 	h.deliver(ctx, events)
 	return err
 }
 
 // recordRefusal writes a refusal event to the outbox in a transaction of
-// its own (the refused write rolled back) and returns it for delivery.
-func (h *Handler) recordRefusal(ctx context.Context, r *request, e store.Event) []store.Event {
+// its own (the refused write rolled back) and returns it for delivery. A
+// refusal that puts deprovisioning on hold writes the hold in that
+// transaction, and no event when another request held first.
+func (h *Handler) recordRefusal(ctx context.Context, r *request, ref *refusal) []store.Event {
+	e := ref.event
 	var out []store.Event
 	err := h.updateStore(ctx, r.principal.Tenant, func(tx store.Tx) error {
+		out = nil
+		if ref.hold != nil {
+			if held, err := ref.hold(ctx, tx); err != nil || !held {
+				return err
+			}
+		}
 		wt := &writeTx{Tx: tx, r: r, h: h}
 		wt.emit(e)
 		if rec, ok := powerOf[store.EventRecorder](tx); ok {

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -29,7 +30,17 @@ import (
 // grown since), so that deletions do not shrink the base they are
 // measured against.
 //
-// The count is kept per Handler instance, in memory; it restarts empty.
+// Where the count is kept: when the store implements store.GuardStore
+// (its Tx store.GuardTx), as the memory and SQL stores do, the users
+// counted, the base of the share and the hold live in the store and are
+// read and written in the transaction of each deactivation or deletion.
+// Every Handler over the store then counts as one: deprovisionings spread
+// over several instances are held at the same count as on one, a
+// confirmation on any instance releases them all, and the hold survives a
+// restart. With another store, each Handler instance keeps its own count
+// and hold in memory, which restart empty, and
+// Handler.ConfirmDeprovisioning releases only the instance it is called
+// on.
 type DeprovisionGuard struct {
 	// MaxShare is the share of the tenant's users (between 0 and 1) that
 	// may be deprovisioned within Window. 0 turns the guard off.
@@ -51,9 +62,12 @@ func (g DeprovisionGuard) validate() error {
 	return nil
 }
 
-// guard tracks deprovisionings per tenant.
+// guard tracks deprovisionings per tenant: in the store when it keeps
+// the guard's state (shared), otherwise in tenants.
 type guard struct {
-	cfg     DeprovisionGuard
+	cfg    DeprovisionGuard
+	shared store.GuardStore // nil when the store lacks the power
+
 	mu      sync.Mutex
 	tenants map[string]*guardState
 }
@@ -76,14 +90,15 @@ type deprovisioning struct {
 	user string
 }
 
-func newGuard(cfg DeprovisionGuard) *guard {
+func newGuard(cfg DeprovisionGuard, st store.Store) *guard {
 	if cfg.MinCount == 0 {
 		cfg.MinCount = 10
 	}
 	if cfg.Window == 0 {
 		cfg.Window = time.Hour
 	}
-	return &guard{cfg: cfg, tenants: map[string]*guardState{}}
+	shared, _ := st.(store.GuardStore)
+	return &guard{cfg: cfg, shared: shared, tenants: map[string]*guardState{}}
 }
 
 func (g *guard) on() bool { return g.cfg.MaxShare > 0 }
@@ -111,13 +126,47 @@ func (st *guardState) counted(user string) bool {
 	return ok
 }
 
+// allowed returns how many deprovisionings the window allows a tenant of
+// base users.
+func (g *guard) allowed(base int) int {
+	return max(g.cfg.MinCount, int(math.Floor(g.cfg.MaxShare*float64(base))))
+}
+
+// holdDetail explains a hold after count deprovisionings in a tenant of
+// base users.
+func (g *guard) holdDetail(count, base int) string {
+	return fmt.Sprintf("deprovisioning is on hold: %d users were deactivated or deleted in the last %s, "+
+		"which is the most allowed for a tenant of %d users (%g%%, at least %d); "+
+		"an administrator of the app must confirm before more users are deactivated or deleted",
+		count, g.cfg.Window, base, g.cfg.MaxShare*100, g.cfg.MinCount)
+}
+
+// holding returns the refusal of deprovisioning u (named by what) that puts
+// the tenant on hold, with hold's detail; hold, when not nil, writes the
+// hold in the refusal's own transaction (the refused one rolls back).
+func holding(u *store.User, what, detail string, hold func(context.Context, store.Tx) (bool, error)) error {
+	c := *u
+	return &refusal{err: &Error{Status: http.StatusServiceUnavailable, Detail: detail},
+		event: store.Event{Type: store.DeprovisioningHeld, UserID: u.ID, Before: &c, Detail: detail + " (refused: " + what + ")"},
+		hold:  hold}
+}
+
+// errNoGuardTx reports a store that implements store.GuardStore with a Tx
+// that does not implement store.GuardTx.
+var errNoGuardTx = errors.New("scim: the store implements store.GuardStore but its Tx does not implement store.GuardTx")
+
 // checkDeprovision decides whether deprovisioning u (a deactivation or a
 // deletion, named by what) may go ahead. It returns the refusal to answer
-// when it may not.
+// when it may not. With a store that keeps the guard's state, an allowed
+// deprovisioning is counted in tx, so that it commits or rolls back with
+// the write; otherwise recordDeprovision counts it after the commit.
 func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.User, what string) error {
 	g := h.guard
 	if !g.on() {
 		return nil
+	}
+	if g.shared != nil {
+		return h.checkShared(ctx, tx, u, what)
 	}
 	page, err := tx.ListUsers(ctx, store.Query{Limit: 0})
 	if err != nil {
@@ -136,8 +185,7 @@ func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.Us
 		st.base = page.Total
 	}
 	base := max(st.base, page.Total)
-	allowed := max(g.cfg.MinCount, int(math.Floor(g.cfg.MaxShare*float64(base))))
-	if !st.held && len(st.done)+1 <= allowed {
+	if !st.held && len(st.done)+1 <= g.allowed(base) {
 		return nil
 	}
 	if st.held {
@@ -148,21 +196,65 @@ func (h *Handler) checkDeprovision(ctx context.Context, tx *writeTx, u *store.Us
 	}
 	st.held = true
 	h.tel.guardRefused(ctx, tx.r.principal.Tenant, true)
-	detail := fmt.Sprintf("deprovisioning is on hold: %d users were deactivated or deleted in the last %s, "+
-		"which is the most allowed for a tenant of %d users (%g%%, at least %d); "+
-		"an administrator of the app must confirm before more users are deactivated or deleted",
-		len(st.done), g.cfg.Window, base, g.cfg.MaxShare*100, g.cfg.MinCount)
-	st.reason = detail
-	e := &Error{Status: http.StatusServiceUnavailable, Detail: detail}
-	c := *u
-	return &refusal{err: e, event: store.Event{Type: store.DeprovisioningHeld, UserID: u.ID, Before: &c,
-		Detail: detail + " (refused: " + what + ")"}}
+	st.reason = g.holdDetail(len(st.done), base)
+	return holding(u, what, st.reason, nil)
 }
 
-// recordDeprovision counts a committed deprovisioning of user.
+// checkShared is checkDeprovision with the guard's state in the store,
+// read and written in tx: the tenant's Updates run one after another, so
+// handlers sharing the store count every deprovisioning exactly once.
+func (h *Handler) checkShared(ctx context.Context, tx *writeTx, u *store.User, what string) error {
+	g := h.guard
+	gt, ok := powerOf[store.GuardTx](tx.Tx)
+	if !ok {
+		return errNoGuardTx
+	}
+	now := h.cfg.Now()
+	since := now.Add(-g.cfg.Window)
+	st, counted, err := gt.GuardWindow(ctx, since, u.ID)
+	switch {
+	case err != nil:
+		return err
+	case counted:
+		return nil // as in checkDeprovision
+	case st.Held:
+		h.tel.guardRefused(ctx, tx.r.principal.Tenant, false)
+		return &Error{Status: http.StatusServiceUnavailable, Detail: st.Reason}
+	}
+	page, err := tx.ListUsers(ctx, store.Query{Limit: 0})
+	if err != nil {
+		return err
+	}
+	stored := st.Base
+	if st.Count == 0 {
+		stored = page.Total
+	}
+	base := max(stored, page.Total)
+	if st.Count+1 <= g.allowed(base) {
+		return gt.CountDeprovisioning(ctx, u.ID, now, stored)
+	}
+	detail := g.holdDetail(st.Count, base)
+	h.tel.guardRefused(ctx, tx.r.principal.Tenant, true)
+	return holding(u, what, detail, func(ctx context.Context, tx store.Tx) (bool, error) {
+		gt, ok := powerOf[store.GuardTx](tx)
+		if !ok {
+			return false, errNoGuardTx
+		}
+		// Another handler may have held (one event is enough) or an
+		// administrator confirmed (then nothing is held) in between.
+		cur, _, err := gt.GuardWindow(ctx, since, "")
+		if err != nil || cur.Held || cur.Count < st.Count {
+			return false, err
+		}
+		return true, gt.HoldDeprovisioning(ctx, detail)
+	})
+}
+
+// recordDeprovision counts a committed deprovisioning of user, when the
+// guard's state is kept in memory.
 func (h *Handler) recordDeprovision(tenant, user string) {
 	g := h.guard
-	if !g.on() {
+	if !g.on() || g.shared != nil {
 		return
 	}
 	now := h.cfg.Now()
@@ -179,20 +271,50 @@ func (h *Handler) recordDeprovision(tenant, user string) {
 }
 
 // DeprovisioningHeld reports whether the tenant's deprovisioning is on
-// hold (see DeprovisionGuard).
-func (h *Handler) DeprovisioningHeld(tenant string) bool {
+// hold (see DeprovisionGuard). With a store that keeps the guard's state,
+// it reads the store, so that every Handler over it answers the same; the
+// error is the store's.
+func (h *Handler) DeprovisioningHeld(ctx context.Context, tenant string) (bool, error) {
 	g := h.guard
+	if !g.on() {
+		return false, nil
+	}
+	if g.shared != nil {
+		st, err := g.shared.GuardState(ctx, tenant)
+		return st.Held, err
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := g.tenants[tenant]
-	return st != nil && st.held
+	return st != nil && st.held, nil
 }
 
 // ConfirmDeprovisioning lifts a tenant's hold: the app's admin confirmed
-// that the IdP means it. The count starts again from zero.
-func (h *Handler) ConfirmDeprovisioning(tenant string) {
+// that the IdP means it. The count starts again from zero. It reports
+// whether deprovisioning was held; when it was not, nothing changes. With a store that keeps the guard's
+// state, the release is a write of the store, and lifts the hold on every
+// Handler over it; otherwise it lifts the hold of this Handler only.
+func (h *Handler) ConfirmDeprovisioning(ctx context.Context, tenant string) (bool, error) {
 	g := h.guard
+	if g.shared != nil {
+		var held bool
+		err := h.store.Update(ctx, tenant, func(tx store.Tx) error {
+			gt, ok := powerOf[store.GuardTx](tx)
+			if !ok {
+				return errNoGuardTx
+			}
+			var err error
+			held, err = gt.ReleaseDeprovisioning(ctx)
+			return err
+		})
+		return held && g.on(), err
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	st := g.tenants[tenant]
+	if st == nil || !st.held {
+		return false, nil
+	}
 	delete(g.tenants, tenant)
+	return true, nil
 }

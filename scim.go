@@ -311,7 +311,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		log:     cfg.Logger,
 		users:   schema.NewUser(extraCore, extensions...),
 		groups:  schema.NewGroup(),
-		guard:   newGuard(cfg.DeprovisionGuard),
+		guard:   newGuard(cfg.DeprovisionGuard, st),
 		journal: newJournal(cfg.JournalSize),
 	}
 	h.limits.now = time.Now

@@ -268,13 +268,17 @@ func TestDeprovisionGuard(t *testing.T) {
 	if diff := cmp.Diff([]string{"tenant.deprovisioning_held"}, log.take()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	if !h.DeprovisioningHeld("acme") || h.DeprovisioningHeld("other") {
-		t.Errorf("held: acme %v other %v", h.DeprovisioningHeld("acme"), h.DeprovisioningHeld("other"))
+	acme, err1 := h.DeprovisioningHeld(t.Context(), "acme")
+	other, err2 := h.DeprovisioningHeld(t.Context(), "other")
+	if !acme || other || err1 != nil || err2 != nil {
+		t.Errorf("held: acme %v (%v) other %v (%v)", acme, err1, other, err2)
 	}
 	// Other changes go on; deleting an already inactive user is not counted.
 	s.must(http.StatusOK, "PATCH", "/Users/"+ids[3], `{"Operations":[{"op":"replace","path":"displayName","value":"Still here"}]}`)
 	s.must(http.StatusNoContent, "DELETE", "/Users/"+ids[0], "")
-	h.ConfirmDeprovisioning("acme")
+	if held, err := h.ConfirmDeprovisioning(t.Context(), "acme"); !held || err != nil {
+		t.Errorf("ConfirmDeprovisioning: %v, %v; want true, nil", held, err)
+	}
 	s.must(http.StatusOK, "PATCH", "/Users/"+ids[3], deactivate)
 }
 

@@ -346,8 +346,8 @@ func TestConfirmHold(t *testing.T) {
 		t.Error("another tenant sees the hold")
 	}
 	p := b.post("/admin/deprovisioning/confirm", nil)
-	if p.status != http.StatusSeeOther || e.h.DeprovisioningHeld("acme") {
-		t.Fatalf("confirm: %d, held %v", p.status, e.h.DeprovisioningHeld("acme"))
+	if held, err := e.h.DeprovisioningHeld(t.Context(), "acme"); p.status != http.StatusSeeOther || held || err != nil {
+		t.Fatalf("confirm: %d, held %v (%v)", p.status, held, err)
 	}
 	e.mustSCIM(http.StatusNoContent, token, "DELETE", "/Users/"+ids[3], "")
 	if body := b.get("/admin/?done=confirmed").body; strings.Contains(body, "Deprovisioning is on hold") || !strings.Contains(body, "tenant.deprovisioning_confirmed") {

@@ -66,7 +66,12 @@ func (a *Handler) overview(w http.ResponseWriter, r *request) {
 		a.internal(w, r, "reading the event log", err)
 		return
 	}
-	d := overviewData{BaseURL: a.cfg.BaseURL, Tokens: tokenRows(list, a.cfg.Now()), Held: a.scim.DeprovisioningHeld(r.tenant), Outbox: ob}
+	held, err := a.scim.DeprovisioningHeld(ctx, r.tenant)
+	if err != nil {
+		a.internal(w, r, "reading the deprovisioning hold", err)
+		return
+	}
+	d := overviewData{BaseURL: a.cfg.BaseURL, Tokens: tokenRows(list, a.cfg.Now()), Held: held, Outbox: ob}
 	journal := a.scim.Journal(r.tenant)
 	if len(journal) > 0 {
 		d.Connection.Last = &journal[0]
@@ -360,11 +365,15 @@ func (a *Handler) findToken(w http.ResponseWriter, r *request, id string) (store
 }
 
 func (a *Handler) confirmDeprovisioning(w http.ResponseWriter, r *request) {
-	if !a.scim.DeprovisioningHeld(r.tenant) {
+	held, err := a.scim.ConfirmDeprovisioning(r.Context(), r.tenant)
+	if err != nil {
+		a.internal(w, r, "confirming the deprovisioning", err)
+		return
+	}
+	if !held {
 		redirect(w, r, "/?done=notheld")
 		return
 	}
-	a.scim.ConfirmDeprovisioning(r.tenant)
 	a.record(r, store.Event{Type: store.DeprovisioningConfirmed, Detail: "mass deprovisioning confirmed"})
 	redirect(w, r, "/?done=confirmed")
 }

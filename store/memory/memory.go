@@ -65,6 +65,14 @@
 // until the user is deleted or the record replaced. All roll back with
 // their Update.
 //
+// # Deprovisioning guard
+//
+// The Tx implements store.GuardTx and the Store store.GuardStore: the
+// guard's counts and hold live with the tenant, so every handler over the
+// same Store holds and releases as one. The users counted are a map and a
+// slice in the order of their times, forgotten from the front as they
+// leave the window.
+//
 // # Tokens
 //
 // The Store implements store.TokenStore: bearer-token digests, in a table
@@ -191,6 +199,7 @@ type tenant struct {
 	eventSeq   int64                      // the last Seq assigned
 	departures map[string]store.Departure // by fold(userName)
 	leftGroups map[string][]string        // by user id, sorted group ids
+	guard      *guardRec                  // nil until a deprovisioning is counted or held
 }
 
 func newTenant() *tenant {

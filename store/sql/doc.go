@@ -83,6 +83,15 @@
 // across tenants, and created, expires, revoked and last_used times); the
 // secret itself is never stored.
 //
+// scim_guard_state and scim_guard_users hold the deprovisioning guard's
+// state (store.GuardTx, store.GuardStore), shared by every handler over
+// the database: per tenant, the number of users counted in the window,
+// the base of the share and the hold, and the users counted, keyed
+// (tenant, user_id) with an index on (tenant, at). A deactivation or
+// deletion checks and counts in its own transaction, under the tenant's
+// lock, with three or four statements that each touch one row or the rows
+// that just left the window.
+//
 // # Paging
 //
 // An unfiltered list takes its total from the counters, not from a

@@ -30,4 +30,6 @@ func ExamplePowers() {
 	// store.RawUserLister          Reader true  [RawUserList]
 	// store.UnmanagedEmailFinder   Reader true  [UnmanagedByEmail]
 	// store.LeftGroupsRecorder     Tx     true  [LeftGroups]
+	// store.GuardTx                Tx     true  [Guard]
+	// store.GuardStore             Store  true  [Guard]
 }

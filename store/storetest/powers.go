@@ -58,6 +58,8 @@ var powers = []power{
 	readerPower[store.RawUserLister]("RawUserList"),
 	readerPower[store.UnmanagedEmailFinder]("UnmanagedByEmail"),
 	txPower[store.LeftGroupsRecorder]("LeftGroups"),
+	txPower[store.GuardTx]("Guard"),
+	storePower[store.GuardStore]("Guard"),
 }
 
 // Powers reports which optional powers st has, asking as Run's clauses do:

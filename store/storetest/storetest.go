@@ -41,8 +41,10 @@
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
 // store.TokenStore, UnmanagedByEmail when the Reader does not implement
-// store.UnmanagedEmailFinder. Powers lists every optional power, the
-// clauses that need it and whether a store has it.
+// store.UnmanagedEmailFinder. The subtest Guard skips when the Tx does not
+// implement store.GuardTx; when it does, the Store must implement
+// store.GuardStore. Powers lists every optional power, the clauses that
+// need it and whether a store has it.
 //
 // # Contexts
 //
@@ -122,6 +124,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opts Options
 		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
 		{"AppUsers", func(t *testing.T, newStore func(t *testing.T) store.Store) { testAppUsers(t, newStore, opts) }},
+		{"Guard", testGuard},
 		{"Context", testContext},
 	}
 	for _, s := range suite {
