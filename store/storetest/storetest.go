@@ -109,6 +109,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
 		{"Context", testContext},
+		{"EventPruning", testEventPruning},
+		{"Erasure", testErasure},
+		{"TenantDeletion", testTenantDeletion},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
