@@ -74,7 +74,7 @@ func newLifecycleClock() *lifecycleClock {
 	return c
 }
 
-func (c *lifecycleClock) now() time.Time           { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *lifecycleClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *lifecycleClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // instance is one Handler over a store, behind a real HTTP server, with the
