@@ -59,8 +59,17 @@
 // tenant's events are kept, as copies with their users' and groups'
 // attributes encoded as JSON like the records', in a slice in Seq order: THE
 // OUTBOX GROWS WITHOUT BOUND unless the app drops the events it consumed
-// with TrimEvents. Departures are kept for as long as the Store lives, one
-// per case-folded userName. Both roll back with their Update.
+// with TrimEvents or PruneEvents (store.EventPruner; scim.Handler.Retain
+// calls it). Departures are kept, one per case-folded userName, until the
+// Store goes or erasure (store.Eraser) deletes them. Both roll back with
+// their Update.
+//
+// # Data lifecycle
+//
+// The Store implements store.EventPruner, store.Eraser,
+// store.TenantLister and store.TenantDeleter. Erasure walks the tenant's
+// outbox and departures: it is rare, and this store is for tests and
+// demos.
 //
 // # Tokens
 //
