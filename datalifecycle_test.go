@@ -235,6 +235,20 @@ func TestEraseUserAcrossHandlers(t *testing.T) {
 			b.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 				"Operations":[{"op":"replace","path":"name.familyName","value":"`+mark+`-Renamed"}]}`)
 			keep := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("kept-user")).body, "id")
+			// A refusal on the user's path, whose error quotes a userName.
+			a.must(http.StatusConflict, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+				"Operations":[{"op":"replace","path":"userName","value":"kept-user@example.com"}]}`)
+			journalErrors := func() (n int) {
+				for _, e := range a.h.Journal("acme") {
+					if e.Path == "/Users/"+id && e.Error != "" {
+						n++
+					}
+				}
+				return n
+			}
+			if journalErrors() != 1 {
+				t.Fatalf("the journal has %d errors on the user's path, want 1", journalErrors())
+			}
 
 			if _, err := a.h.EraseUser(t.Context(), "acme", id); !errors.Is(err, scim.ErrUserExists) {
 				t.Fatalf("EraseUser of an existing user: %v, want ErrUserExists", err)
@@ -252,6 +266,9 @@ func TestEraseUserAcrossHandlers(t *testing.T) {
 				t.Errorf("EraseUser through the other instance = %d, %v; want 0, nil", n, err)
 			}
 
+			if n := journalErrors(); n != 0 {
+				t.Errorf("after erasure the journal keeps %d errors on the user's path", n)
+			}
 			var types []store.EventType
 			for _, e := range allEvents(t, sd.b, "acme") {
 				if mentions(e, mark) {
