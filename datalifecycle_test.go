@@ -98,6 +98,18 @@ func newInstance(t *testing.T, st store.Store, clock *lifecycleClock, ret scim.R
 	return &instance{testServer: s, h: h, tokens: tokens}
 }
 
+// onSharedDBs runs test on every shared database, with two instances over
+// it that share a clock.
+func onSharedDBs(t *testing.T, ret scim.Retention, test func(t *testing.T, sd sharedDB, clock *lifecycleClock, a, b *instance)) {
+	for _, sdb := range sharedDBs {
+		t.Run(sdb.name, func(t *testing.T) {
+			sd := sdb.open(t)
+			clock := newLifecycleClock()
+			test(t, sd, clock, newInstance(t, sd.a, clock, ret), newInstance(t, sd.b, clock, ret))
+		})
+	}
+}
+
 // personalUser is a user body whose every personal value contains mark.
 func personalUser(mark string) string {
 	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + mark + `@example.com",
@@ -225,76 +237,71 @@ func rowsMentioning(t *testing.T, sd sharedDB, s string) []string {
 // without personal data, and on SQL no table holds any of the user's
 // values anywhere.
 func TestEraseUserAcrossHandlers(t *testing.T) {
-	for _, sdb := range sharedDBs {
-		t.Run(sdb.name, func(t *testing.T) {
-			sd := sdb.open(t)
-			clock := newLifecycleClock()
-			a, b := newInstance(t, sd.a, clock, scim.Retention{}), newInstance(t, sd.b, clock, scim.Retention{})
-			const mark = "zoe-erasable"
-			id := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(mark)).body, "id")
-			b.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-				"Operations":[{"op":"replace","path":"name.familyName","value":"`+mark+`-Renamed"}]}`)
-			keep := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("kept-user")).body, "id")
-			// A refusal on the user's path, whose error quotes a userName.
-			a.must(http.StatusConflict, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-				"Operations":[{"op":"replace","path":"userName","value":"kept-user@example.com"}]}`)
-			journalErrors := func() (n int) {
-				for _, e := range a.h.Journal("acme") {
-					if e.Path == "/Users/"+id && e.Error != "" {
-						n++
-					}
+	onSharedDBs(t, scim.Retention{}, func(t *testing.T, sd sharedDB, clock *lifecycleClock, a, b *instance) {
+		const mark = "zoe-erasable"
+		id := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(mark)).body, "id")
+		b.must(http.StatusOK, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"replace","path":"name.familyName","value":"`+mark+`-Renamed"}]}`)
+		keep := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("kept-user")).body, "id")
+		// A refusal on the user's path, whose error quotes a userName.
+		a.must(http.StatusConflict, "PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations":[{"op":"replace","path":"userName","value":"kept-user@example.com"}]}`)
+		journalErrors := func() (n int) {
+			for _, e := range a.h.Journal("acme") {
+				if e.Path == "/Users/"+id && e.Error != "" {
+					n++
 				}
-				return n
 			}
-			if journalErrors() != 1 {
-				t.Fatalf("the journal has %d errors on the user's path, want 1", journalErrors())
-			}
+			return n
+		}
+		if journalErrors() != 1 {
+			t.Fatalf("the journal has %d errors on the user's path, want 1", journalErrors())
+		}
 
-			if _, err := a.h.EraseUser(t.Context(), "acme", id); !errors.Is(err, scim.ErrUserExists) {
-				t.Fatalf("EraseUser of an existing user: %v, want ErrUserExists", err)
-			}
-			b.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+		if _, err := a.h.EraseUser(t.Context(), "acme", id); !errors.Is(err, scim.ErrUserExists) {
+			t.Fatalf("EraseUser of an existing user: %v, want ErrUserExists", err)
+		}
+		b.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
 
-			if sd.db != nil && len(rowsMentioning(t, sd, mark)) == 0 {
-				t.Fatal("before erasure no table mentions the user: the test would prove nothing")
-			}
-			n, err := a.h.EraseUser(t.Context(), "acme", id)
-			if err != nil || n == 0 {
-				t.Fatalf("EraseUser = %d, %v; want records changed", n, err)
-			}
-			if n, err := b.h.EraseUser(t.Context(), "acme", id); n != 0 || err != nil {
-				t.Errorf("EraseUser through the other instance = %d, %v; want 0, nil", n, err)
-			}
+		if sd.db != nil && len(rowsMentioning(t, sd, mark)) == 0 {
+			t.Fatal("before erasure no table mentions the user: the test would prove nothing")
+		}
+		n, err := a.h.EraseUser(t.Context(), "acme", id)
+		if err != nil || n == 0 {
+			t.Fatalf("EraseUser = %d, %v; want records changed", n, err)
+		}
+		if n, err := b.h.EraseUser(t.Context(), "acme", id); n != 0 || err != nil {
+			t.Errorf("EraseUser through the other instance = %d, %v; want 0, nil", n, err)
+		}
 
-			if n := journalErrors(); n != 0 {
-				t.Errorf("after erasure the journal keeps %d errors on the user's path", n)
+		if n := journalErrors(); n != 0 {
+			t.Errorf("after erasure the journal keeps %d errors on the user's path", n)
+		}
+		var types []store.EventType
+		for _, e := range allEvents(t, sd.b, "acme") {
+			if mentions(e, mark) {
+				t.Errorf("event %d (%s) still holds the user's data", e.Seq, e.Type)
 			}
-			var types []store.EventType
-			for _, e := range allEvents(t, sd.b, "acme") {
-				if mentions(e, mark) {
-					t.Errorf("event %d (%s) still holds the user's data", e.Seq, e.Type)
-				}
-				if e.UserID == id {
-					types = append(types, e.Type)
-				}
-				if e.UserID == keep && !mentions(e, "kept-user") {
-					t.Errorf("event %d of another user lost its data", e.Seq)
-				}
+			if e.UserID == id {
+				types = append(types, e.Type)
 			}
-			want := []store.EventType{store.UserProvisioned, store.UserUpdated, store.UserDeprovisioned}
-			if diff := cmp.Diff(want, types); diff != "" {
-				t.Errorf("the erased user's events (-want +got):\n%s", diff)
+			if e.UserID == keep && !mentions(e, "kept-user") {
+				t.Errorf("event %d of another user lost its data", e.Seq)
 			}
-			if sd.db != nil {
-				if got := rowsMentioning(t, sd, mark); len(got) != 0 {
-					t.Errorf("after erasure these columns still hold %q: %v", mark, got)
-				}
-				if got := rowsMentioning(t, sd, "kept-user"); len(got) == 0 {
-					t.Error("the other user's data is gone too")
-				}
+		}
+		want := []store.EventType{store.UserProvisioned, store.UserUpdated, store.UserDeprovisioned}
+		if diff := cmp.Diff(want, types); diff != "" {
+			t.Errorf("the erased user's events (-want +got):\n%s", diff)
+		}
+		if sd.db != nil {
+			if got := rowsMentioning(t, sd, mark); len(got) != 0 {
+				t.Errorf("after erasure these columns still hold %q: %v", mark, got)
 			}
-		})
-	}
+			if got := rowsMentioning(t, sd, "kept-user"); len(got) == 0 {
+				t.Error("the other user's data is gone too")
+			}
+		}
+	})
 }
 
 // TestRetainErasesAndPrunes: Config.Retention applied by Retain on a
@@ -302,68 +309,62 @@ func TestEraseUserAcrossHandlers(t *testing.T) {
 // EraseAfter, old events after EventAge, and the outbox capped at
 // MaxEvents.
 func TestRetainErasesAndPrunes(t *testing.T) {
-	for _, sdb := range sharedDBs {
-		t.Run(sdb.name, func(t *testing.T) {
-			sd := sdb.open(t)
-			clock := newLifecycleClock()
-			ret := scim.Retention{EraseAfter: 24 * time.Hour, EventAge: 72 * time.Hour}
-			a, b := newInstance(t, sd.a, clock, ret), newInstance(t, sd.b, clock, ret)
-			id := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("leaver")).body, "id")
-			a.must(http.StatusCreated, "POST", "/Users", personalUser("stayer"))
-			b.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
-			b.must(http.StatusCreated, "POST", "/Users", personalUser("stayer2"), "Authorization: Bearer "+tokenOther)
+	onSharedDBs(t, scim.Retention{EraseAfter: 24 * time.Hour, EventAge: 72 * time.Hour}, func(t *testing.T, sd sharedDB, clock *lifecycleClock, a, b *instance) {
+		id := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("leaver")).body, "id")
+		a.must(http.StatusCreated, "POST", "/Users", personalUser("stayer"))
+		b.must(http.StatusNoContent, "DELETE", "/Users/"+id, "")
+		b.must(http.StatusCreated, "POST", "/Users", personalUser("stayer2"), "Authorization: Bearer "+tokenOther)
 
-			retain := func(h *scim.Handler) scim.RetainReport {
-				t.Helper()
-				rep, err := h.Retain(t.Context())
-				if err != nil {
-					t.Fatalf("Retain: %v", err)
+		retain := func(h *scim.Handler) scim.RetainReport {
+			t.Helper()
+			rep, err := h.Retain(t.Context())
+			if err != nil {
+				t.Fatalf("Retain: %v", err)
+			}
+			return rep
+		}
+		erased := func() bool {
+			for _, e := range allEvents(t, sd.a, "acme") {
+				if e.UserID == id && !store.Erased(e) {
+					return false
 				}
-				return rep
 			}
-			erased := func() bool {
-				for _, e := range allEvents(t, sd.a, "acme") {
-					if e.UserID == id && !store.Erased(e) {
-						return false
-					}
-				}
-				return true
-			}
+			return true
+		}
 
-			clock.advance(23 * time.Hour)
-			if rep := retain(a.h); rep.UsersErased != 0 || rep.EventsDeleted != 0 || erased() {
-				t.Errorf("Retain a day too early: %+v, erased %v; want nothing done", rep, erased())
-			}
-			clock.advance(2 * time.Hour)
-			if diff := cmp.Diff(scim.RetainReport{Tenants: 2, UsersErased: 1}, retain(b.h)); diff != "" {
-				t.Errorf("Retain after EraseAfter (-want +got):\n%s", diff)
-			}
-			if !erased() {
-				t.Error("the departed user's events still hold personal data")
-			}
-			if rep := retain(a.h); rep.UsersErased != 0 {
-				t.Errorf("a second pass erased %d users again", rep.UsersErased)
-			}
-			a.must(http.StatusCreated, "POST", "/Users", personalUser("late"))
-			clock.advance(48 * time.Hour)
-			if rep := retain(a.h); rep.EventsDeleted != 4 {
-				t.Errorf("Retain after EventAge deleted %d events, want the 4 older than 72 hours", rep.EventsDeleted)
-			}
-			evs := allEvents(t, sd.b, "acme")
-			if len(evs) != 1 || !mentions(evs[0], "late") {
-				t.Errorf("events kept: %d, want the newest only", len(evs))
-			}
+		clock.advance(23 * time.Hour)
+		if rep := retain(a.h); rep.UsersErased != 0 || rep.EventsDeleted != 0 || erased() {
+			t.Errorf("Retain a day too early: %+v, erased %v; want nothing done", rep, erased())
+		}
+		clock.advance(2 * time.Hour)
+		if diff := cmp.Diff(scim.RetainReport{Tenants: 2, UsersErased: 1}, retain(b.h)); diff != "" {
+			t.Errorf("Retain after EraseAfter (-want +got):\n%s", diff)
+		}
+		if !erased() {
+			t.Error("the departed user's events still hold personal data")
+		}
+		if rep := retain(a.h); rep.UsersErased != 0 {
+			t.Errorf("a second pass erased %d users again", rep.UsersErased)
+		}
+		a.must(http.StatusCreated, "POST", "/Users", personalUser("late"))
+		clock.advance(48 * time.Hour)
+		if rep := retain(a.h); rep.EventsDeleted != 4 {
+			t.Errorf("Retain after EventAge deleted %d events, want the 4 older than 72 hours", rep.EventsDeleted)
+		}
+		evs := allEvents(t, sd.b, "acme")
+		if len(evs) != 1 || !mentions(evs[0], "late") {
+			t.Errorf("events kept: %d, want the newest only", len(evs))
+		}
 
-			capped := newInstance(t, sd.a, clock, scim.Retention{MaxEvents: 2})
-			for i := range 3 {
-				capped.must(http.StatusCreated, "POST", "/Users", personalUser(fmt.Sprintf("more%d", i)))
-			}
-			retain(capped.h)
-			if got := len(allEvents(t, sd.b, "acme")); got != 2 {
-				t.Errorf("events after MaxEvents 2: %d", got)
-			}
-		})
-	}
+		capped := newInstance(t, sd.a, clock, scim.Retention{MaxEvents: 2})
+		for i := range 3 {
+			capped.must(http.StatusCreated, "POST", "/Users", personalUser(fmt.Sprintf("more%d", i)))
+		}
+		retain(capped.h)
+		if got := len(allEvents(t, sd.b, "acme")); got != 2 {
+			t.Errorf("events after MaxEvents 2: %d", got)
+		}
+	})
 }
 
 // TestDeleteTenantLeavesNoRow: after DeleteTenant through one instance, no
@@ -372,61 +373,56 @@ func TestRetainErasesAndPrunes(t *testing.T) {
 // too), the other tenant keeps all of its rows, and the other instance
 // refuses the deleted tenant's stored token.
 func TestDeleteTenantLeavesNoRow(t *testing.T) {
-	for _, sdb := range sharedDBs {
-		t.Run(sdb.name, func(t *testing.T) {
-			sd := sdb.open(t)
-			clock := newLifecycleClock()
-			a, b := newInstance(t, sd.a, clock, scim.Retention{}), newInstance(t, sd.b, clock, scim.Retention{})
-			secrets := map[string]string{}
-			for _, tc := range []struct{ tenant, token string }{{"acme", tokenAcme}, {"other", tokenOther}} {
-				auth := "Authorization: Bearer " + tc.token
-				u1 := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(tc.tenant+"-one"), auth).body, "id")
-				u2 := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(tc.tenant+"-two"), auth).body, "id")
-				a.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+u1+`"},{"value":"`+u2+`"}]}`, auth)
-				b.must(http.StatusNoContent, "DELETE", "/Users/"+u2, "", auth) // a departure
-				secret, _, err := a.tokens.Create(t.Context(), tc.tenant, "Okta", time.Time{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				secrets[tc.tenant] = secret
+	onSharedDBs(t, scim.Retention{}, func(t *testing.T, sd sharedDB, clock *lifecycleClock, a, b *instance) {
+		secrets := map[string]string{}
+		for _, tc := range []struct{ tenant, token string }{{"acme", tokenAcme}, {"other", tokenOther}} {
+			auth := "Authorization: Bearer " + tc.token
+			u1 := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(tc.tenant+"-one"), auth).body, "id")
+			u2 := str(a.must(http.StatusCreated, "POST", "/Users", personalUser(tc.tenant+"-two"), auth).body, "id")
+			a.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+u1+`"},{"value":"`+u2+`"}]}`, auth)
+			b.must(http.StatusNoContent, "DELETE", "/Users/"+u2, "", auth) // a departure
+			secret, _, err := a.tokens.Create(t.Context(), tc.tenant, "Okta", time.Time{})
+			if err != nil {
+				t.Fatal(err)
 			}
-			var before map[string]int
-			if sd.db != nil {
-				before = tenantRows(t, sd, "other")
-			}
-			otherUsers := b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther).raw
+			secrets[tc.tenant] = secret
+		}
+		var before map[string]int
+		if sd.db != nil {
+			before = tenantRows(t, sd, "other")
+		}
+		otherUsers := b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther).raw
 
-			if err := a.h.DeleteTenant(t.Context(), "acme"); err != nil {
-				t.Fatalf("DeleteTenant: %v", err)
-			}
-			if sd.db != nil {
-				for table, n := range tenantRows(t, sd, "acme") {
-					if n != 0 {
-						t.Errorf("%s holds %d rows of the deleted tenant", table, n)
-					}
-				}
-				if diff := cmp.Diff(before, tenantRows(t, sd, "other")); diff != "" {
-					t.Errorf("rows of the other tenant (-before +after):\n%s", diff)
-				}
-				for _, table := range []string{"scim_users", "scim_groups", "scim_members", "scim_emails", "scim_events", "scim_departures", "scim_tokens", "scim_tenants"} {
-					if before[table] == 0 {
-						t.Errorf("the other tenant had no row in %s: the test would prove nothing there", table)
-					}
+		if err := a.h.DeleteTenant(t.Context(), "acme"); err != nil {
+			t.Fatalf("DeleteTenant: %v", err)
+		}
+		if sd.db != nil {
+			for table, n := range tenantRows(t, sd, "acme") {
+				if n != 0 {
+					t.Errorf("%s holds %d rows of the deleted tenant", table, n)
 				}
 			}
-			b.must(http.StatusUnauthorized, "GET", "/Users", "", "Authorization: Bearer "+secrets["acme"])
-			b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+secrets["other"])
-			if got := b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther).raw; got != otherUsers {
-				t.Errorf("the other tenant's users changed:\n%s\nwant\n%s", got, otherUsers)
+			if diff := cmp.Diff(before, tenantRows(t, sd, "other")); diff != "" {
+				t.Errorf("rows of the other tenant (-before +after):\n%s", diff)
 			}
-			if got := b.must(http.StatusOK, "GET", "/Users", "").body["totalResults"]; got != float64(0) {
-				t.Errorf("the deleted tenant lists %v users, want 0", got)
+			for _, table := range []string{"scim_users", "scim_groups", "scim_members", "scim_emails", "scim_events", "scim_departures", "scim_tokens", "scim_tenants"} {
+				if before[table] == 0 {
+					t.Errorf("the other tenant had no row in %s: the test would prove nothing there", table)
+				}
 			}
-			if len(a.h.Journal("acme")) != 0 {
-				t.Error("the deleting instance still has a journal of the tenant")
-			}
-		})
-	}
+		}
+		b.must(http.StatusUnauthorized, "GET", "/Users", "", "Authorization: Bearer "+secrets["acme"])
+		b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+secrets["other"])
+		if got := b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther).raw; got != otherUsers {
+			t.Errorf("the other tenant's users changed:\n%s\nwant\n%s", got, otherUsers)
+		}
+		if got := b.must(http.StatusOK, "GET", "/Users", "").body["totalResults"]; got != float64(0) {
+			t.Errorf("the deleted tenant lists %v users, want 0", got)
+		}
+		if len(a.h.Journal("acme")) != 0 {
+			t.Error("the deleting instance still has a journal of the tenant")
+		}
+	})
 }
 
 // TestDisconnectTenant: after DisconnectTenant through one instance the
@@ -434,51 +430,46 @@ func TestDeleteTenantLeavesNoRow(t *testing.T) {
 // its stored tokens get 401, its groups and memberships stay, an event
 // records it, and the other tenant is untouched.
 func TestDisconnectTenant(t *testing.T) {
-	for _, sdb := range sharedDBs {
-		t.Run(sdb.name, func(t *testing.T) {
-			sd := sdb.open(t)
-			clock := newLifecycleClock()
-			a, b := newInstance(t, sd.a, clock, scim.Retention{}), newInstance(t, sd.b, clock, scim.Retention{})
-			var ids []string
-			for i := range 3 {
-				ids = append(ids, str(a.must(http.StatusCreated, "POST", "/Users", personalUser(fmt.Sprintf("u%d", i))).body, "id"))
-			}
-			g := a.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+ids[0]+`"}]}`)
-			otherID := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("o"), "Authorization: Bearer "+tokenOther).body, "id")
-			secret, _, err := a.tokens.Create(t.Context(), "acme", "Okta", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+secret)
+	onSharedDBs(t, scim.Retention{}, func(t *testing.T, sd sharedDB, clock *lifecycleClock, a, b *instance) {
+		var ids []string
+		for i := range 3 {
+			ids = append(ids, str(a.must(http.StatusCreated, "POST", "/Users", personalUser(fmt.Sprintf("u%d", i))).body, "id"))
+		}
+		g := a.must(http.StatusCreated, "POST", "/Groups", `{"displayName":"Team","members":[{"value":"`+ids[0]+`"}]}`)
+		otherID := str(a.must(http.StatusCreated, "POST", "/Users", personalUser("o"), "Authorization: Bearer "+tokenOther).body, "id")
+		secret, _, err := a.tokens.Create(t.Context(), "acme", "Okta", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+secret)
 
-			got, err := a.h.DisconnectTenant(t.Context(), "acme")
-			if err != nil {
-				t.Fatalf("DisconnectTenant: %v", err)
+		got, err := a.h.DisconnectTenant(t.Context(), "acme")
+		if err != nil {
+			t.Fatalf("DisconnectTenant: %v", err)
+		}
+		if diff := cmp.Diff(scim.Disconnection{Users: 3, Tokens: 1}, got); diff != "" {
+			t.Errorf("DisconnectTenant (-want +got):\n%s", diff)
+		}
+		b.must(http.StatusUnauthorized, "GET", "/Users", "", "Authorization: Bearer "+secret)
+		for _, id := range ids {
+			if managed, err := b.h.Managed(t.Context(), "acme", id); err != nil || managed {
+				t.Errorf("Managed(%s) = %v, %v; want false", id, managed, err)
 			}
-			if diff := cmp.Diff(scim.Disconnection{Users: 3, Tokens: 1}, got); diff != "" {
-				t.Errorf("DisconnectTenant (-want +got):\n%s", diff)
-			}
-			b.must(http.StatusUnauthorized, "GET", "/Users", "", "Authorization: Bearer "+secret)
-			for _, id := range ids {
-				if managed, err := b.h.Managed(t.Context(), "acme", id); err != nil || managed {
-					t.Errorf("Managed(%s) = %v, %v; want false", id, managed, err)
-				}
-			}
-			if managed, err := b.h.Managed(t.Context(), "other", otherID); err != nil || !managed {
-				t.Errorf("Managed of the other tenant's user = %v, %v; want true", managed, err)
-			}
-			if diff := cmp.Diff(g.body["members"], a.must(http.StatusOK, "GET", "/Groups/"+str(g.body, "id"), "").body["members"]); diff != "" {
-				t.Errorf("the group's members (-before +after):\n%s", diff)
-			}
-			evs := allEvents(t, sd.b, "acme")
-			if last := evs[len(evs)-1]; last.Type != store.TenantDisconnected {
-				t.Errorf("last event %s, want %s", last.Type, store.TenantDisconnected)
-			}
-			if again, err := b.h.DisconnectTenant(t.Context(), "acme"); err != nil || again != (scim.Disconnection{}) {
-				t.Errorf("DisconnectTenant again = %+v, %v; want nothing to do", again, err)
-			}
-		})
-	}
+		}
+		if managed, err := b.h.Managed(t.Context(), "other", otherID); err != nil || !managed {
+			t.Errorf("Managed of the other tenant's user = %v, %v; want true", managed, err)
+		}
+		if diff := cmp.Diff(g.body["members"], a.must(http.StatusOK, "GET", "/Groups/"+str(g.body, "id"), "").body["members"]); diff != "" {
+			t.Errorf("the group's members (-before +after):\n%s", diff)
+		}
+		evs := allEvents(t, sd.b, "acme")
+		if last := evs[len(evs)-1]; last.Type != store.TenantDisconnected {
+			t.Errorf("last event %s, want %s", last.Type, store.TenantDisconnected)
+		}
+		if again, err := b.h.DisconnectTenant(t.Context(), "acme"); err != nil || again != (scim.Disconnection{}) {
+			t.Errorf("DisconnectTenant again = %+v, %v; want nothing to do", again, err)
+		}
+	})
 }
 
 // TestLifecycleWithoutPowers: a store without the lifecycle powers gets

@@ -20,17 +20,13 @@ var (
 // PruneEvents implements store.EventPruner under the tenant's write lock.
 // Events dropped from the front of the outbox (by UpTo and Keep, and by
 // Before while the oldest events are the earliest) cost nothing per event
-// kept; a Before that selects events between kept ones rebuilds the
-// outbox, a walk over its events.
+// kept; with Before, the events left are walked once more, and the outbox
+// rebuilt when one between kept ones is selected.
 func (s *Store) PruneEvents(ctx context.Context, tenantName string, p store.EventPrune) (int, error) {
-	if err := ctx.Err(); err != nil {
+	t, err := s.lockTenant(ctx, tenantName)
+	if t == nil {
 		return 0, err
 	}
-	t := s.tenant(tenantName)
-	if t == nil {
-		return 0, nil
-	}
-	t.mu.Lock()
 	defer t.mu.Unlock()
 	o := &t.events
 	n := o.after(p.UpTo)
@@ -59,18 +55,13 @@ func (s *Store) PruneEvents(ctx context.Context, tenantName string, p store.Even
 }
 
 // EraseUser implements store.Eraser under the tenant's write lock. It
-// walks the tenant's outbox, and its departures when the user left none by
-// id: erasure is a rare operation of an admin or a periodic pass, and this
-// store is for tests and demos.
+// walks the tenant's outbox and departures: erasure is a rare operation of
+// an admin or a periodic pass, and this store is for tests and demos.
 func (s *Store) EraseUser(ctx context.Context, tenantName, userID string) (int, error) {
-	if err := ctx.Err(); err != nil {
+	t, err := s.lockTenant(ctx, tenantName)
+	if t == nil {
 		return 0, err
 	}
-	t := s.tenant(tenantName)
-	if t == nil {
-		return 0, nil
-	}
-	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
 	names := map[string]bool{}
@@ -185,4 +176,17 @@ func (tt *tokenTable) deleteTenant(tenant string) {
 		delete(tt.byDigest, tok.Digest)
 	}
 	delete(tt.byTenant, tenant)
+}
+
+// lockTenant returns the tenant write-locked, or nil (and ctx's error, if
+// it has ended) when ctx has ended or the tenant has never been written.
+func (s *Store) lockTenant(ctx context.Context, name string) (*tenant, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t := s.tenant(name)
+	if t != nil {
+		t.mu.Lock()
+	}
+	return t, nil
 }
