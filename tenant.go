@@ -61,7 +61,9 @@ const disconnectPage = 500
 // Users are released a page per transaction, so a large tenant never
 // holds one long transaction; after an error, calling it again finishes
 // the work (it is idempotent). Tokens the app configured itself
-// (StaticTokens) are the app's to remove.
+// (StaticTokens) are the app's to remove. A request that authenticated
+// just before the tokens were revoked may still mark a user managed;
+// calling it again once the IdP has stopped releases that user too.
 func (h *Handler) DisconnectTenant(ctx context.Context, tenant string) (Disconnection, error) {
 	var d Disconnection
 	now := h.cfg.Now().UTC()
