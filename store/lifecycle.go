@@ -51,18 +51,21 @@ type Eraser interface {
 	// EraseUser erases the personal data of the tenant's user userID: each
 	// event whose UserID is userID keeps its Seq, Time, Type, ids, Client,
 	// Members and Detail but loses, in Before and After, every attribute
-	// (EraseEvent); each departure recorded with that UserID, or under a
-	// userName one of those events carried, is deleted. It returns the
+	// (EraseEvent); each departure recorded with that UserID, or recorded
+	// without a UserID under a userName one of those events carried, is
+	// deleted (a departure of another user who took the name later
+	// stays). It returns the
 	// number of events and departures changed: 0 for an unknown user or
 	// one already erased. It does not look at the user itself: the caller
 	// erases only users that are deleted.
 	EraseUser(ctx context.Context, tenant, userID string) (int, error)
 
 	// Departed returns the ids of up to limit users of the tenant
-	// deprovisioned at or before the given time (by their UserDeprovisioned
-	// event, or by a departure recorded with their UserID) whose events or
-	// departures still hold personal data, the earliest departed first. A
-	// user EraseUser has erased is not returned again.
+	// deprovisioned at or before the given time whose UserDeprovisioned
+	// event still holds personal data or whose departure (recorded with
+	// their UserID) remains, the earliest departed first, ties by id. A
+	// user EraseUser has erased is not returned again; none when limit is
+	// not positive.
 	Departed(ctx context.Context, tenant string, before time.Time, limit int) ([]string, error)
 }
 
