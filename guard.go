@@ -97,7 +97,7 @@ func newGuard(cfg DeprovisionGuard, st store.Store) *guard {
 	if cfg.Window == 0 {
 		cfg.Window = time.Hour
 	}
-	shared, _ := st.(store.GuardStore)
+	shared, _ := powerOf[store.GuardStore](st)
 	return &guard{cfg: cfg, shared: shared, tenants: map[string]*guardState{}}
 }
 

@@ -57,10 +57,22 @@ func newTestServerWith(t *testing.T, st store.Store, cfg scim.Config) *testServe
 // newTestServerPolicy is newTestServerWith with another role policy.
 func newTestServerPolicy(t *testing.T, st store.Store, policy scim.RolePolicy, cfg scim.Config) *testServer {
 	t.Helper()
+	s, _ := newTestHandler(t, st, policy, cfg)
+	return s
+}
+
+// newTestHandler is newTestServerPolicy returning the Handler too. A
+// cfg.Authenticator is asked after the two tenants' tokens.
+func newTestHandler(t *testing.T, st store.Store, policy scim.RolePolicy, cfg scim.Config) (*testServer, *scim.Handler) {
+	t.Helper()
 	tokens := scim.NewStaticTokens()
 	tokens.Add("acme", tokenAcme)
 	tokens.Add("other", tokenOther)
-	cfg.Authenticator = tokens
+	if cfg.Authenticator != nil {
+		cfg.Authenticator = scim.Authenticators(tokens, cfg.Authenticator)
+	} else {
+		cfg.Authenticator = tokens
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -81,7 +93,7 @@ func newTestServerPolicy(t *testing.T, st store.Store, policy scim.RolePolicy, c
 	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &testServer{t: t, srv: srv, store: st, base: srv.URL + "/scim/v2"}
+	return &testServer{t: t, srv: srv, store: st, base: srv.URL + "/scim/v2"}, h
 }
 
 // response is a decoded HTTP response.

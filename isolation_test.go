@@ -42,6 +42,19 @@ var isolationStores = []struct {
 // SCIM_TEST_MYSQL_DSN, dropped when the test ends.
 func openMySQLStore(t *testing.T) store.Store {
 	t.Helper()
+	db, err := sql.Open("mysql", mysqlTestDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return migratedStore(t, db, sqlstore.MySQL)
+}
+
+// mysqlTestDSN returns a DSN of a new database on the server named by
+// SCIM_TEST_MYSQL_DSN, dropped when the test ends; it skips without the
+// variable.
+func mysqlTestDSN(t *testing.T) string {
+	t.Helper()
 	dsn := os.Getenv("SCIM_TEST_MYSQL_DSN")
 	if dsn == "" {
 		t.Skip("SCIM_TEST_MYSQL_DSN is not set (e.g. root@tcp(127.0.0.1:3306)/test)")
@@ -64,12 +77,7 @@ func openMySQLStore(t *testing.T) store.Store {
 	}
 	cfg.DBName = name
 	cfg.ParseTime = true
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return migratedStore(t, db, sqlstore.MySQL)
+	return cfg.FormatDSN()
 }
 
 // TestTenantIsolation proves that a token of tenant acme (A) can read,

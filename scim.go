@@ -76,6 +76,11 @@ type Config struct {
 	// until the app confirms; the zero value turns it off.
 	DeprovisionGuard DeprovisionGuard
 
+	// Retention bounds how long the store keeps events and the personal
+	// data of deprovisioned users; Handler.Retain applies it. The zero
+	// value keeps everything.
+	Retention Retention
+
 	// Observability.
 
 	// Logger receives one line per request (method, path, status, latency,
@@ -288,6 +293,9 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		return nil, err
 	}
 	if err := cfg.validateGroupRules(policy); err != nil {
+		return nil, err
+	}
+	if err := cfg.Retention.validate(); err != nil {
 		return nil, err
 	}
 	if cfg.JournalSize == 0 {

@@ -580,7 +580,7 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *request, id string) {
 			return err
 		}
 		if dr, ok := powerOf[store.DepartureRecorder](tx.Tx); ok && h.policy.enabled() {
-			if err := dr.RecordDeparture(ctx, store.Departure{UserName: u.UserName(), Role: u.Role, Time: h.cfg.Now().UTC()}); err != nil {
+			if err := dr.RecordDeparture(ctx, store.Departure{UserID: id, UserName: u.UserName(), Role: u.Role, Time: h.cfg.Now().UTC()}); err != nil {
 				return err
 			}
 		}

@@ -189,6 +189,10 @@ func (a *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.regenerateToken(w, rq, strings.TrimSuffix(strings.TrimPrefix(path, "tokens/"), "/regenerate"))
 		case path == "deprovisioning/confirm":
 			a.confirmDeprovisioning(w, rq)
+		case path == "disconnect":
+			a.disconnect(w, rq)
+		case path == "tenant/delete":
+			a.deleteTenant(w, rq)
 		default:
 			a.notFound(w, rq)
 		}
@@ -280,9 +284,11 @@ func (a *Handler) render(w http.ResponseWriter, r *request, status int, name, ti
 // notices are the messages a redirect after an action asks for (?done=…):
 // fixed texts, so that a link cannot make the page say anything else.
 var notices = map[string]string{
-	"revoked":   "The token was revoked: the identity provider can no longer use it.",
-	"confirmed": "Deprovisioning confirmed: the identity provider's next deactivations and deletions go ahead.",
-	"notheld":   "Deprovisioning was not on hold: nothing to confirm.",
+	"revoked":      "The token was revoked: the identity provider can no longer use it.",
+	"confirmed":    "Deprovisioning confirmed: the identity provider's next deactivations and deletions go ahead.",
+	"notheld":      "Deprovisioning was not on hold: nothing to confirm.",
+	"disconnected": "SCIM is disconnected: the tokens are revoked and the users are app users again. Create a token to connect again.",
+	"deleted":      "Everything SCIM kept of this tenant was deleted: users, groups, events and tokens.",
 }
 
 // errorPage answers a failure with a page that says what to do, never the

@@ -217,7 +217,7 @@ func TestFormsRefusedWithoutCSRFToken(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, path := range []string{"/admin/tokens", "/admin/tokens/x/revoke", "/admin/tokens/x/regenerate", "/admin/deprovisioning/confirm"} {
+			for _, path := range []string{"/admin/tokens", "/admin/tokens/x/revoke", "/admin/tokens/x/regenerate", "/admin/deprovisioning/confirm", "/admin/disconnect", "/admin/tenant/delete"} {
 				if p := b.do("POST", path, c.form, c.headers...); p.status != http.StatusForbidden {
 					t.Errorf("POST %s: %d, want 403", path, p.status)
 				}

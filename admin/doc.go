@@ -5,8 +5,8 @@
 // # It does not authenticate anyone
 //
 // The Handler NEVER AUTHENTICATES OR AUTHORIZES ITS VISITORS. Whoever
-// reaches it can create and revoke the tenant's SCIM tokens and confirm
-// mass deprovisioning. Mount it only behind the app's own admin
+// reaches it can create and revoke the tenant's SCIM tokens, confirm
+// mass deprovisioning, disconnect SCIM and delete the tenant's SCIM data. Mount it only behind the app's own admin
 // authentication, and let Config.Tenant answer, for each request, the one
 // tenant the signed-in admin may manage (ok false answers 403).
 //
@@ -42,7 +42,11 @@
 // groups with member counts when the store implements store.MemberCounter;
 // refusals to change protected users and the admin actions, from the
 // store's outbox (store.EventLog); and a mass-deprovisioning hold
-// (scim.Handler.DeprovisioningHeld) with a button to confirm it.
+// (scim.Handler.DeprovisioningHeld) with a button to confirm it. At the
+// bottom, two forms that each ask the admin to type the tenant's name:
+// disconnect SCIM (scim.Handler.DisconnectTenant: tokens revoked, users
+// released, groups kept) and delete the tenant's SCIM data
+// (scim.Handler.DeleteTenant). A wrong name changes nothing (400).
 //
 // # Security
 //
@@ -65,7 +69,10 @@
 // Config.OnEvent after it committed. A token is kept by the
 // store.TokenStore outside the Store's transactions, so its event is
 // recorded just after it changed: a crash in between loses the event, not
-// the change.
+// the change. Disconnecting records store.TenantDisconnected through the
+// scim.Handler, which hands it to the scim.Config.OnEvent; deleting the
+// tenant's data records no event (the outbox is part of what goes) and is
+// logged with the Actor.
 //
 // # Look
 //

@@ -60,7 +60,7 @@ func (a *Handler) readOutbox(ctx context.Context, tenant string) (outboxView, er
 				o.refusals = keep(o.refusals, e)
 			case store.DeprovisioningHeld:
 				o.holds = keep(o.holds, e)
-			case store.TokenCreated, store.TokenRevoked, store.TokenRegenerated, store.DeprovisioningConfirmed:
+			case store.TokenCreated, store.TokenRevoked, store.TokenRegenerated, store.DeprovisioningConfirmed, store.TenantDisconnected:
 				o.actions = keep(o.actions, e)
 			}
 			o.cursor = e.Seq

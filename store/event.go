@@ -92,6 +92,9 @@ type EventLog interface {
 // Departure is what a handler remembers of a deprovisioned user so that a
 // later re-provisioning of the same person can restore their role.
 type Departure struct {
+	// UserID is the departed user's id, by which Eraser.EraseUser finds
+	// the departure; "" when not known.
+	UserID string
 	// UserName is the departed user's userName, as stored.
 	UserName string
 	// Role is the org role the user had when they left.

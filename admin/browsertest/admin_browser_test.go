@@ -326,6 +326,45 @@ func TestAdminPageInBrowser(t *testing.T) {
 	}
 	shot(t, ctx, shots, "07-revoked")
 
+	// Disconnect SCIM, then delete the tenant's data: each asks for the
+	// tenant's name, and a wrong one changes nothing.
+	do("disconnect with a wrong name",
+		chromedp.SendKeys(chromedp.CSS(`#disconnect-confirm`), "acme"),
+		chromedp.Click(chromedp.CSS(`form[data-testid=disconnect] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main`)),
+	)
+	if got := text(`main`); !strings.Contains(got, "type the tenant's name exactly") {
+		t.Errorf("the page after a wrong confirmation:\n%s", got)
+	}
+	do("disconnect SCIM",
+		chromedp.Navigate(root+"/admin/"),
+		chromedp.SendKeys(chromedp.CSS(`#disconnect-confirm`), "default"),
+		chromedp.Click(chromedp.CSS(`form[data-testid=disconnect] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if got := text(`p.notice`); !strings.Contains(got, "SCIM is disconnected") {
+		t.Errorf("notice after disconnecting: %q", got)
+	}
+	shot(t, ctx, shots, "08-disconnected")
+	do("see the released users", chromedp.Navigate(root+"/admin/users"), chromedp.WaitVisible(chromedp.CSS(`table[data-testid=users]`)))
+	if got := text(`table[data-testid=users]`); strings.Contains(got, "SCIM-managed") || !strings.Contains(got, "ada@example.com") {
+		t.Errorf("users after disconnecting:\n%s", got)
+	}
+	do("delete the tenant's data",
+		chromedp.Navigate(root+"/admin/"),
+		chromedp.SendKeys(chromedp.CSS(`#delete-confirm`), "default"),
+		chromedp.Click(chromedp.CSS(`form[data-testid=delete-tenant] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if got := text(`p.notice`); !strings.Contains(got, "was deleted") {
+		t.Errorf("notice after deleting: %q", got)
+	}
+	do("see no users", chromedp.Navigate(root+"/admin/users"), chromedp.WaitVisible(chromedp.CSS(`main`)))
+	if got := text(`main`); strings.Contains(got, "ada@example.com") {
+		t.Errorf("users after deleting the tenant's data:\n%s", got)
+	}
+	shot(t, ctx, shots, "09-deleted")
+
 	do("open the overview on a phone",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)),
 		chromedp.Navigate(root+"/admin/"),
@@ -338,7 +377,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	if overflow {
 		t.Error("the overview scrolls sideways on a phone")
 	}
-	shot(t, ctx, shots, "08-phone")
+	shot(t, ctx, shots, "10-phone")
 	t.Logf("browser test took %s", time.Since(start).Round(time.Millisecond))
 }
 

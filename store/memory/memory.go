@@ -60,10 +60,11 @@
 // tenant's events are kept, as copies with their users' and groups'
 // attributes encoded as JSON like the records', in a slice in Seq order: THE
 // OUTBOX GROWS WITHOUT BOUND unless the app drops the events it consumed
-// with TrimEvents. Departures are kept for as long as the Store lives, one
-// per case-folded userName. The groups a deactivated user left are kept
-// until the user is deleted or the record replaced. All roll back with
-// their Update.
+// with TrimEvents or PruneEvents (store.EventPruner; scim.Handler.Retain
+// calls it). Departures are kept, one per case-folded userName, until the
+// Store goes or erasure (store.Eraser) deletes them. The groups a
+// deactivated user left are kept until the user is deleted or the record
+// replaced. All roll back with their Update.
 //
 // # Deprovisioning guard
 //
@@ -72,6 +73,13 @@
 // same Store holds and releases as one. The users counted are a map and a
 // slice in the order of their times, forgotten from the front as they
 // leave the window.
+//
+// # Data lifecycle
+//
+// The Store implements store.EventPruner, store.Eraser,
+// store.TenantLister and store.TenantDeleter. Erasure walks the tenant's
+// outbox and departures: it is rare, and this store is for tests and
+// demos.
 //
 // # Tokens
 //

@@ -73,9 +73,11 @@
 // scim_events is the event outbox (see below), keyed (tenant, seq): each
 // row holds a store.Event encoded with encoding/json, Before/After users
 // and groups included, plus copies of its type and time (Unix
-// nanoseconds) for an admin page. scim_departures remembers deprovisioned
-// users (store.DepartureRecorder), keyed by tenant and case-folded
-// userName; scim_left_groups the groups a deactivated user left
+// nanoseconds) for an admin page, the event's user id (user_id, indexed
+// with the tenant, for erasure) and whether its users still carry personal
+// data (personal). scim_departures remembers deprovisioned users
+// (store.DepartureRecorder), keyed by tenant and case-folded userName,
+// with the user's id; scim_left_groups the groups a deactivated user left
 // (store.LeftGroupsRecorder), one row per group, keyed by tenant and user
 // id. scim_groups.app_owned is store.Group.AppOwned. scim_tokens holds the bearer tokens of store.TokenStore (the
 // Store implements it, outside any Update): one row per token of a tenant
@@ -176,10 +178,22 @@
 //		saveCursor(tenant, cursor)
 //	}
 //
-// The adapter never deletes events; an app that no longer needs old ones
-// deletes them itself, for example
-// DELETE FROM scim_events WHERE tenant = ? AND seq <= ? (Seq values go on
-// from the counter, not from the rows left).
+// The adapter deletes events only when asked: PruneEvents
+// (store.EventPruner) deletes those up to a consumer's cursor, older than
+// a time or beyond a count, and scim.Handler.Retain applies
+// Config.Retention with it. Seq values go on from the counter, not from
+// the rows left.
+//
+// # Data lifecycle
+//
+// The Store implements store.Eraser (EraseUser rewrites a deleted user's
+// events without their attributes and deletes their departures; Departed
+// lists the users deprovisioned before a time whose data is still there),
+// store.TenantLister (the rows of scim_tenants) and store.TenantDeleter:
+// DeleteTenant deletes the tenant's rows from every table that has any, in
+// one Update. A table added by a later migration with a tenant column is
+// added to the list in lifecycle.go, and a test finds any table the list
+// misses.
 //
 // # Errors
 //

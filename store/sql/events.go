@@ -55,10 +55,11 @@ func (t *storeTx) RecordEvents(ctx context.Context, events []store.Event) error 
 		hi := min(len(events), lo+chunkSize)
 		var args []any
 		for i := lo; i < hi; i++ {
-			args = append(args, t.tenant, first+int64(i), string(events[i].Type), nanos(events[i].Time), docs[i])
+			args = append(args, t.tenant, first+int64(i), string(events[i].Type), nanos(events[i].Time), docs[i],
+				events[i].UserID, events[i].UserID != "" && !store.Erased(events[i]))
 		}
-		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", hi-lo), ", ")
-		if _, err := t.exec(ctx, "record events", "INSERT INTO scim_events (tenant, seq, type, time, doc) VALUES "+values, args...); err != nil {
+		values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", hi-lo), ", ")
+		if _, err := t.exec(ctx, "record events", "INSERT INTO scim_events (tenant, seq, type, time, doc, user_id, personal) VALUES "+values, args...); err != nil {
 			return err
 		}
 	}
@@ -117,8 +118,8 @@ func (t *storeTx) RecordDeparture(ctx context.Context, d store.Departure) error 
 		return err
 	}
 	_, err := t.exec(ctx, "record departure",
-		"INSERT INTO scim_departures (tenant, user_name_folded, user_name, role, time) VALUES (?, ?, ?, ?, ?)",
-		t.tenant, folded, d.UserName, d.Role, nanos(d.Time))
+		"INSERT INTO scim_departures (tenant, user_name_folded, user_name, role, time, user_id) VALUES (?, ?, ?, ?, ?, ?)",
+		t.tenant, folded, d.UserName, d.Role, nanos(d.Time), d.UserID)
 	return err
 }
 
@@ -126,8 +127,8 @@ func (t *storeTx) RecordDeparture(ctx context.Context, d store.Departure) error 
 func (t *storeTx) Departure(ctx context.Context, userName string) (store.Departure, error) {
 	var d store.Departure
 	var at *int64
-	err := t.q.QueryRowContext(ctx, t.rebind("SELECT user_name, role, time FROM scim_departures WHERE tenant = ? AND user_name_folded = ?"), t.tenant, fold(userName)).
-		Scan(&d.UserName, &d.Role, &at)
+	err := t.q.QueryRowContext(ctx, t.rebind("SELECT user_name, role, time, user_id FROM scim_departures WHERE tenant = ? AND user_name_folded = ?"), t.tenant, fold(userName)).
+		Scan(&d.UserName, &d.Role, &at, &d.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Departure{}, fmt.Errorf("sqlstore: departure of %q: %w", userName, store.ErrNotFound)
 	}

@@ -48,6 +48,11 @@ type tenantCounts struct {
 	// became managed or stopped being managed without being created or
 	// deleted.
 	managed, managedChanges int64
+	// epoch is when the tenant's row was created (0 when it has none):
+	// a tenant deleted and written again has a new epoch, so positions
+	// remembered of the deleted one, by any process, are never used.
+	// Read by counts only; never pending.
+	epoch int64
 }
 
 // of returns the number of resources of a list and the count of changes
@@ -66,8 +71,8 @@ func (c tenantCounts) of(k kind, managedOnly bool) (count, deletes int64) {
 // transaction that are not flushed yet.
 func (r *reader) counts(ctx context.Context) (tenantCounts, error) {
 	var c tenantCounts
-	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes, managed_count, managed_changes FROM scim_tenants WHERE name = ?"), r.tenant).
-		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes, &c.managed, &c.managedChanges)
+	err := r.q.QueryRowContext(ctx, r.rebind("SELECT user_count, group_count, user_deletes, group_deletes, managed_count, managed_changes, created FROM scim_tenants WHERE name = ?"), r.tenant).
+		Scan(&c.users, &c.groups, &c.userDeletes, &c.groupDeletes, &c.managed, &c.managedChanges, &c.epoch)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return c, r.s.wrapCtx(ctx, "count", err)
 	}
@@ -163,14 +168,14 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 		return n, r.s.wrapCtx(ctx, "count", err)
 	}
 	total = -1 // not known yet
-	var deletes int64
+	var deletes, epoch int64
 	if plain {
 		c, err := r.counts(ctx)
 		if err != nil {
 			return 0, nil, false, err
 		}
 		n, d := c.of(k, managedOnly)
-		total, deletes = int(n), d
+		total, deletes, epoch = int(n), d, c.epoch
 		if q.Limit <= 0 || q.Offset >= total {
 			return total, nil, false, nil
 		}
@@ -183,7 +188,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 	// The cursor cache serves the Store's own order, unfiltered, in
 	// read-only transactions.
 	cacheable := plain && q.SortBy.IsZero() && r.pending == nil
-	key := cursorKey{tenant: r.tenant, kind: k, managedOnly: managedOnly}
+	key := cursorKey{tenant: r.tenant, epoch: epoch, kind: k, managedOnly: managedOnly}
 	if cacheable {
 		if from, ok := r.s.cursors.find(key, deletes, offset); ok {
 			where += " AND r.seq > " + b.bind(from.seq)
@@ -243,6 +248,7 @@ func (r *reader) page(ctx context.Context, k kind, q store.Query, columns string
 // cursorKey names one list whose positions are remembered.
 type cursorKey struct {
 	tenant      string
+	epoch       int64 // see tenantCounts.epoch
 	kind        kind
 	managedOnly bool
 }

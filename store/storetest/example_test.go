@@ -32,4 +32,8 @@ func ExamplePowers() {
 	// store.LeftGroupsRecorder     Tx     true  [LeftGroups]
 	// store.GuardTx                Tx     true  [Guard]
 	// store.GuardStore             Store  true  [Guard]
+	// store.EventPruner            Store  true  [EventPruning]
+	// store.Eraser                 Store  true  [Erasure]
+	// store.TenantLister           Store  true  [TenantDeletion]
+	// store.TenantDeleter          Store  true  [TenantDeletion]
 }

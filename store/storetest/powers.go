@@ -60,6 +60,10 @@ var powers = []power{
 	txPower[store.LeftGroupsRecorder]("LeftGroups"),
 	txPower[store.GuardTx]("Guard"),
 	storePower[store.GuardStore]("Guard"),
+	storePower[store.EventPruner]("EventPruning"),
+	storePower[store.Eraser]("Erasure"),
+	storePower[store.TenantLister]("TenantDeletion"),
+	storePower[store.TenantDeleter]("TenantDeletion"),
 }
 
 // Powers reports which optional powers st has, asking as Run's clauses do:

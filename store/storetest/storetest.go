@@ -126,6 +126,9 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opts Options
 		{"AppUsers", func(t *testing.T, newStore func(t *testing.T) store.Store) { testAppUsers(t, newStore, opts) }},
 		{"Guard", testGuard},
 		{"Context", testContext},
+		{"EventPruning", testEventPruning},
+		{"Erasure", testErasure},
+		{"TenantDeletion", testTenantDeletion},
 	}
 	for _, s := range suite {
 		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
