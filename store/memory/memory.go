@@ -86,7 +86,8 @@ import (
 type Store struct {
 	mu      sync.Mutex
 	tenants map[string]*tenant
-	tokens  tokenTable // see token.go
+	tokens  tokenTable   // see token.go
+	journal journalTable // see journal.go
 }
 
 var _ store.Store = (*Store)(nil)

@@ -40,7 +40,8 @@
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
 // store.TokenStore, UnmanagedByEmail when the Reader does not implement
-// store.UnmanagedEmailFinder.
+// store.UnmanagedEmailFinder, Journal when the Store does not implement
+// store.JournalStore.
 //
 // # Contexts
 //
@@ -108,6 +109,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ManyEmails", testManyEmails},
 		{"ManyMemberIDs", testManyMemberIDs},
 		{"UnmanagedByEmail", testUnmanagedByEmail},
+		{"Journal", testJournal},
 		{"Context", testContext},
 	}
 	for _, s := range suite {
