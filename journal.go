@@ -53,6 +53,7 @@ type journal struct {
 	now    func() time.Time
 	log    *slog.Logger
 	js     store.JournalStore // nil: kept in rings
+	every  time.Duration      // journalFlushEvery
 
 	mu        sync.Mutex
 	tenants   map[string]*ring          // js == nil
@@ -77,7 +78,7 @@ type ring struct {
 }
 
 func newJournal(cfg Config, st store.Store, log *slog.Logger) *journal {
-	j := &journal{size: cfg.JournalSize, now: cfg.Now, log: log, tenants: map[string]*ring{}}
+	j := &journal{size: cfg.JournalSize, now: cfg.Now, log: log, every: journalFlushEvery, tenants: map[string]*ring{}}
 	if cfg.JournalMaxAge > 0 {
 		j.maxAge = cfg.JournalMaxAge
 	}
@@ -116,7 +117,7 @@ func (j *journal) record(r *request, sw *statusWriter, latency time.Duration, rt
 		j.pending[r.principal.Tenant] = append(j.pending[r.principal.Tenant], e)
 		j.npending++
 		if j.timer == nil {
-			j.timer = time.AfterFunc(journalFlushEvery, j.flushLater)
+			j.timer = time.AfterFunc(j.every, j.flushLater)
 		}
 		return
 	}

@@ -199,6 +199,8 @@ func TestJournalSharedByInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// A path no database keeps as it is: invalid UTF-8 and NUL.
+			b.scim(token, http.StatusNotFound, "GET", "/Users/%FF%00", "")
 			b.scim(token, http.StatusOK, "GET", "/Users", "")
 			var created map[string]any
 			if err := json.Unmarshal([]byte(a.scim(token, http.StatusCreated, "POST", "/Users", `{"userName":"j@x.com","name":{"givenName":"J"}}`)), &created); err != nil {
@@ -215,6 +217,7 @@ func TestJournalSharedByInstances(t *testing.T) {
 				"PATCH /Users/" + id + " 200 user " + id,
 				"POST /Users 201 user " + id,
 				"GET /Users 200 user ",
+				"GET /Users/\ufffd\ufffd 404 user ",
 			}
 			for name, in := range map[string]*instance{"A": a, "B": b} {
 				if diff := cmp.Diff(want, in.journal("acme")); diff != "" {
@@ -226,7 +229,7 @@ func TestJournalSharedByInstances(t *testing.T) {
 			for _, m := range activityRowRE.FindAllStringSubmatch(b.adminPage("acme", "/activity"), -1) {
 				rows = append(rows, m[1])
 			}
-			wantRows := []string{"GET /Users/nope", "PATCH /Users/" + id, "POST /Users", "GET /Users"}
+			wantRows := []string{"GET /Users/nope", "PATCH /Users/" + id, "POST /Users", "GET /Users", "GET /Users/\ufffd\ufffd"}
 			if diff := cmp.Diff(wantRows, rows); diff != "" {
 				t.Errorf("the activity page served by B (-want +got):\n%s", diff)
 			}
