@@ -66,6 +66,8 @@
 //
 // The Store implements store.TokenStore: bearer-token digests, in a table
 // of their own beside the tenants, gone with the process like the rest.
+// It implements store.JournalStore the same way: the request journal of
+// every Handler over the Store.
 package memory
 
 import (
