@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,24 +51,9 @@ func journalEngines() []struct {
 	}
 }
 
-// fakeClock is the instances' clock: requests are minutes apart, so that
-// the journal's order does not depend on when each instance writes.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// An instance's requests are a minute apart on its clock (a manualClock
+// shared by the instances), so that the journal's order does not depend
+// on when each instance writes.
 
 // instance is one process of the app: a SCIM Handler at /scim/v2 and the
 // admin page at /admin (the tenant is the X-Test-Tenant header).
@@ -78,10 +62,10 @@ type instance struct {
 	h     *scim.Handler
 	st    *sqlstore.Store
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *manualClock
 }
 
-func newInstance(t *testing.T, st *sqlstore.Store, clock *fakeClock, cfg scim.Config) *instance {
+func newInstance(t *testing.T, st *sqlstore.Store, clock *manualClock, cfg scim.Config) *instance {
 	t.Helper()
 	tokens, err := scim.NewTokens(st, scim.TokensConfig{TouchEvery: -1})
 	if err != nil {
@@ -111,11 +95,25 @@ func newInstance(t *testing.T, st *sqlstore.Store, clock *fakeClock, cfg scim.Co
 	return &instance{t: t, h: h, st: st, srv: srv, clock: clock}
 }
 
+// newToken issues a bearer token of tenant, which every instance accepts.
+func (in *instance) newToken(tenant string) string {
+	in.t.Helper()
+	tokens, err := scim.NewTokens(in.st, scim.TokensConfig{})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	token, _, err := tokens.Create(in.t.Context(), tenant, "okta", time.Time{})
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return token
+}
+
 // do sends a request a minute after the previous one and returns the
 // status and body.
 func (in *instance) do(header, value, method, path, body string) (int, string) {
 	in.t.Helper()
-	in.clock.advance(time.Minute)
+	in.clock.Advance(time.Minute)
 	req, err := http.NewRequest(method, in.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		in.t.Fatal(err)
@@ -187,17 +185,10 @@ func TestJournalSharedByInstances(t *testing.T) {
 	for _, eng := range journalEngines() {
 		t.Run(eng.name, func(t *testing.T) {
 			open := eng.db(t)
-			clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			clock := newManualClock()
 			a := newInstance(t, open(), clock, scim.Config{})
 			b := newInstance(t, open(), clock, scim.Config{})
-			tokens, err := scim.NewTokens(a.st, scim.TokensConfig{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			token, _, err := tokens.Create(t.Context(), "acme", "okta", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			token := a.newToken("acme")
 
 			// A path no database keeps as it is: invalid UTF-8 and NUL.
 			b.scim(token, http.StatusNotFound, "GET", "/Users/%FF%00", "")
@@ -259,18 +250,11 @@ func TestJournalPruned(t *testing.T) {
 	for _, eng := range journalEngines() {
 		t.Run(eng.name, func(t *testing.T) {
 			open := eng.db(t)
-			clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+			clock := newManualClock()
 			cfg := scim.Config{JournalSize: 3, JournalMaxAge: time.Hour}
 			a := newInstance(t, open(), clock, cfg)
 			b := newInstance(t, open(), clock, cfg)
-			tokens, err := scim.NewTokens(a.st, scim.TokensConfig{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			token, _, err := tokens.Create(t.Context(), "acme", "okta", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			token := a.newToken("acme")
 			stored := func() []string {
 				t.Helper()
 				list, err := a.st.Journal(t.Context(), "acme", 100)
@@ -294,7 +278,7 @@ func TestJournalPruned(t *testing.T) {
 				t.Errorf("stored after 5 requests with JournalSize 3 (-want +got):\n%s", diff)
 			}
 
-			clock.advance(2 * time.Hour)
+			clock.Advance(2 * time.Hour)
 			if got := b.journal("acme"); len(got) != 0 {
 				t.Errorf("Journal two hours later, with JournalMaxAge 1h: %v", got)
 			}

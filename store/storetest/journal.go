@@ -18,12 +18,7 @@ import (
 // a JournalStore, or skips.
 func journalFixture(t *testing.T, newStore func(t *testing.T) store.Store) (*fixture, store.JournalStore) {
 	t.Helper()
-	f := newFixture(t, newStore)
-	js, ok := f.s.(store.JournalStore)
-	if !ok {
-		t.Skip("the store does not implement store.JournalStore (optional): no shared journal to test")
-	}
-	return f, js
+	return powerFixture[store.JournalStore](t, newStore, "no shared journal to test")
 }
 
 // entry returns a journal entry of a request at at(minute) about userID.
