@@ -132,10 +132,10 @@ func (j *journal) record(r *request, sw *statusWriter, latency time.Duration, rt
 }
 
 // journalText returns s as a store keeps text: valid UTF-8 without NUL
-// (PostgreSQL refuses either), at most max bytes.
-func journalText(s string, max int) string {
-	if len(s) > max {
-		i := max
+// (PostgreSQL refuses either), cut to at most limit bytes and "…".
+func journalText(s string, limit int) string {
+	if len(s) > limit {
+		i := limit
 		for i > 0 && !utf8.RuneStart(s[i]) {
 			i--
 		}
@@ -158,9 +158,10 @@ func (j *journal) flushLater() {
 }
 
 // flush writes the buffered entries to the store, one AppendJournal per
-// tenant, and prunes the tenants that are due: those with maxPruneEvery
-// entries written since their last pruning, or whose last pruning is a
-// tenth of JournalMaxAge ago (and those not pruned yet by this Handler).
+// tenant, and prunes the tenants that are due: those with a tenth of
+// JournalSize entries written since their last pruning, or whose last
+// pruning is a tenth of JournalMaxAge ago (and those not pruned yet by
+// this Handler).
 // Entries that could not be written are dropped and logged: the journal
 // is a troubleshooting aid, and retrying would only grow the buffer while
 // the store is down.

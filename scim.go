@@ -220,8 +220,11 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	if cfg.JournalMaxAge == 0 {
 		cfg.JournalMaxAge = 30 * 24 * time.Hour
 	}
-	if cfg.JournalSize < -1 || cfg.JournalMaxAge < 0 && cfg.JournalMaxAge != -1 {
-		return nil, invalid("Config.JournalSize is %d and JournalMaxAge %v: use positive values, 0 for the defaults or -1 (none kept, no age limit)", cfg.JournalSize, cfg.JournalMaxAge)
+	if cfg.JournalSize < -1 {
+		return nil, invalid("Config.JournalSize is %d: use a positive number, 0 for the default or -1 to keep none", cfg.JournalSize)
+	}
+	if cfg.JournalMaxAge < 0 && cfg.JournalMaxAge != -1 {
+		return nil, invalid("Config.JournalMaxAge is %v: use a positive duration, 0 for the default or -1 for no limit", cfg.JournalMaxAge)
 	}
 
 	var extraCore []*schema.Attr
