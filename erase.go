@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/scimkit/scim/store"
 )
@@ -37,8 +38,12 @@ func (h *Handler) erasers() []eraser {
 // attribute, extensions: store.EraseEvent), while the events keep their
 // Seq, time, type, ids and client; the user's departures (so a later
 // re-provisioning of the same userName starts from the default role); and
-// in this Handler's journal, the error text of the user's requests. It
-// returns the number of records changed: 0 when there was nothing (left)
+// in the journal, what identifies the user in the entries of the user's
+// requests (see store.JournalStore.EraseJournal). With a store that keeps
+// the journal, that covers the entries every Handler over the store has
+// written: each writes its entries within a fraction of a second (Close
+// writes them at once), so erase a user deleted through another instance
+// a second or more after the deletion. It returns the number of records changed: 0 when there was nothing (left)
 // to erase.
 //
 // It returns ErrUserExists when the user still exists, and an error
@@ -71,11 +76,24 @@ func (h *Handler) EraseUser(ctx context.Context, tenant, userID string) (int, er
 	return total, nil
 }
 
-// erase clears the error text of the tenant's journal entries about the
-// user (path /Users/{userID}): a refusal such as "userName … is already
-// taken" quotes a value the request carried. The entries stay, with their
-// time, method, path, status and summary, which hold no value.
-func (j *journal) erase(_ context.Context, tenant, userID string) (int, error) {
+// erase removes from the tenant's journal what identifies the user, as
+// store.JournalStore.EraseJournal says: in the entries about the user (its
+// UserID, or its path /Users/{userID}), UserID becomes "", the id in Path
+// becomes store.ErasedUserID and Error (a refusal such as "userName … is
+// already taken" quotes a value the request carried) becomes "". The
+// entries stay, with their time, method, status and summary, which hold no
+// value. With a store that keeps the journal, this Handler's buffered
+// entries are written first, so that none escapes the erasure.
+func (j *journal) erase(ctx context.Context, tenant, userID string) (int, error) {
+	if userID == "" {
+		return 0, nil
+	}
+	if j.js != nil {
+		if err := j.flush(ctx); err != nil {
+			return 0, err
+		}
+		return j.js.EraseJournal(ctx, tenant, userID)
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	rg := j.tenants[tenant]
@@ -85,17 +103,26 @@ func (j *journal) erase(_ context.Context, tenant, userID string) (int, error) {
 	n := 0
 	for i := range rg.entries {
 		e := &rg.entries[i]
-		if e.Path == "/Users/"+userID && e.Error != "" {
-			e.Error = ""
-			n++
+		if e.UserID != userID && e.Path != "/Users/"+userID {
+			continue
 		}
+		e.UserID, e.Error = "", ""
+		e.Path = strings.ReplaceAll(e.Path, userID, store.ErasedUserID)
+		n++
 	}
 	return n, nil
 }
 
-// forget drops the tenant's journal.
+// forget drops this Handler's journal of the tenant: its ring, or the
+// entries not yet written to the store (written after the tenant's
+// deletion, they would start the tenant again). The store's journal goes
+// with the tenant's other rows (store.TenantDeleter).
 func (j *journal) forget(tenant string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	delete(j.tenants, tenant)
+	if j.js != nil {
+		j.npending -= len(j.pending[tenant])
+		delete(j.pending, tenant)
+	}
 }

@@ -2,8 +2,11 @@ package scim
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,44 +16,59 @@ import (
 	"unicode/utf8"
 
 	"github.com/scimkit/scim/internal/schema"
+	"github.com/scimkit/scim/store"
 )
 
 // JournalEntry is one request as the audit journal keeps it: enough for an
 // admin page's "last SCIM request" and for troubleshooting, and nothing
-// secret — the summary names attributes and operations, never values, and
-// the error is the detail the IdP was sent.
-type JournalEntry struct {
-	// Time is when the request arrived.
-	Time time.Time
-	// Method is the request's HTTP method.
-	Method string
-	// Path is the request's path below the handler's mount point, without
-	// the query.
-	Path string
-	// Status is the HTTP status answered.
-	Status int
-	// Latency is how long the handler took to answer.
-	Latency time.Duration
-	// Client is the identity provider recognised from the User-Agent.
-	Client string
-	// TokenID identifies the credential used (see Principal.TokenID).
-	TokenID string
-	// Summary says what the request asked, built only from what carries
-	// no value: operation names, the schema's attribute names, filter
-	// operators and counts ("replace active", "add members (3)",
-	// "remove members[value eq …]", "attributes: emails, name, userName,
-	// 1 unknown"). A key, path or operation the schema does not define
-	// is counted or shown as unknown-path / unknown-op, never copied.
-	Summary string
-	// Error is the SCIM error detail of a failed request.
-	Error string
+// secret (see store.JournalEntry for its fields).
+type JournalEntry = store.JournalEntry
+
+// The journal's bounds in a Handler whose store keeps it.
+const (
+	// journalBuffer bounds the entries a Handler holds before writing
+	// them: past it, entries are dropped (counted and logged) rather than
+	// holding up a request.
+	journalBuffer = 4096
+	// journalFlushEvery is how long an entry waits, at most, before the
+	// Handler writes it with the others that arrived meanwhile.
+	journalFlushEvery = 200 * time.Millisecond
+	// journalFlushTimeout bounds one flush of the buffer in the
+	// background.
+	journalFlushTimeout = 30 * time.Second
+	// maxJournalField bounds the bytes of an entry's path and error.
+	maxJournalField = 1024
+	// maxJournalUserID is the longest user id an entry names: no store
+	// keeps a longer one (the SQL store's id column holds 255 bytes), so
+	// a request for one concerned no user.
+	maxJournalUserID = 255
+)
+
+// journal keeps the recent requests of each tenant: in the store, when it
+// implements store.JournalStore, written in batches in the background;
+// otherwise in memory, a ring per tenant.
+type journal struct {
+	size   int
+	maxAge time.Duration // 0: no limit
+	now    func() time.Time
+	log    *slog.Logger
+	js     store.JournalStore // nil: kept in rings
+	every  time.Duration      // journalFlushEvery
+
+	mu        sync.Mutex
+	tenants   map[string]*ring          // js == nil
+	pending   map[string][]JournalEntry // js != nil: not written yet
+	npending  int                       // the entries in pending
+	timer     *time.Timer               // the next flush, nil when none is due
+	dropped   int                       // entries dropped since the last report
+	prunes    map[string]*pruneState    // js != nil: per tenant
+	flushLock sync.Mutex                // one flush at a time, in order
 }
 
-// journal keeps the last requests of each tenant in memory.
-type journal struct {
-	size    int
-	mu      sync.Mutex
-	tenants map[string]*ring
+// pruneState is what decides a tenant's next pruning.
+type pruneState struct {
+	appended int       // entries written since the last pruning
+	last     time.Time // the last pruning
 }
 
 type ring struct {
@@ -59,26 +77,50 @@ type ring struct {
 	full    bool
 }
 
-func newJournal(size int) *journal {
-	return &journal{size: size, tenants: map[string]*ring{}}
+func newJournal(cfg Config, st store.Store, log *slog.Logger) *journal {
+	j := &journal{size: cfg.JournalSize, now: cfg.Now, log: log, every: journalFlushEvery, tenants: map[string]*ring{}}
+	if cfg.JournalMaxAge > 0 {
+		j.maxAge = cfg.JournalMaxAge
+	}
+	if js, ok := powerOf[store.JournalStore](st); ok {
+		j.js = js
+		j.pending = map[string][]JournalEntry{}
+		j.prunes = map[string]*pruneState{}
+	}
+	return j
 }
 
 // record adds a finished request of an authenticated tenant; rt is the
-// resource type its body is about (Handler.summaryType).
+// resource type its body is about (Handler.summaryType). It never waits
+// for the store: with a store keeping the journal, the entry waits in a
+// bounded buffer for the next flush, or is dropped when the buffer is
+// full.
 func (j *journal) record(r *request, sw *statusWriter, latency time.Duration, rt *schema.ResourceType) {
 	if j.size <= 0 || r.principal.Tenant == "" {
 		return
 	}
 	e := JournalEntry{
-		Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Status: sw.status(), Latency: latency,
-		Client: r.client, TokenID: r.principal.TokenID,
-		Summary: summarize(rt, r.Method, r.body),
+		Time: j.now().Add(-latency).UTC(), Method: journalText(r.Method, maxJournalField), Path: journalText(r.URL.Path, maxJournalField),
+		Status: sw.status(), Latency: latency, Client: r.client, TokenID: r.principal.TokenID,
+		Summary: summarize(rt, r.Method, r.body), UserID: r.userID,
 	}
 	if e.Status >= 400 {
-		e.Error = sw.detail
+		e.Error = journalText(sw.detail, maxJournalField)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.js != nil {
+		if j.npending >= journalBuffer {
+			j.dropped++
+			return
+		}
+		j.pending[r.principal.Tenant] = append(j.pending[r.principal.Tenant], e)
+		j.npending++
+		if j.timer == nil {
+			j.timer = time.AfterFunc(j.every, j.flushLater)
+		}
+		return
+	}
 	rg := j.tenants[r.principal.Tenant]
 	if rg == nil {
 		rg = &ring{entries: make([]JournalEntry, j.size)}
@@ -89,25 +131,159 @@ func (j *journal) record(r *request, sw *statusWriter, latency time.Duration, rt
 	rg.full = rg.full || rg.next == 0
 }
 
-// Journal returns the tenant's most recent requests in this Handler, newest
-// first (Config.JournalSize of them at most).
-func (h *Handler) Journal(tenant string) []JournalEntry {
+// journalText returns s as a store keeps text: valid UTF-8 without NUL
+// (PostgreSQL refuses either), cut to at most limit bytes and "…".
+func journalText(s string, limit int) string {
+	if len(s) > limit {
+		i := limit
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i] + "…"
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\ufffd")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\ufffd")
+	}
+	return s
+}
+
+// flushLater is the timer's flush, in the background.
+func (j *journal) flushLater() {
+	ctx, cancel := context.WithTimeout(context.Background(), journalFlushTimeout)
+	defer cancel()
+	_ = j.flush(ctx)
+}
+
+// flush writes the buffered entries to the store, one AppendJournal per
+// tenant, and prunes the tenants that are due: those with a tenth of
+// JournalSize entries written since their last pruning, or whose last
+// pruning is a tenth of JournalMaxAge ago (and those not pruned yet by
+// this Handler).
+// Entries that could not be written are dropped and logged: the journal
+// is a troubleshooting aid, and retrying would only grow the buffer while
+// the store is down.
+func (j *journal) flush(ctx context.Context) error {
+	j.flushLock.Lock()
+	defer j.flushLock.Unlock()
+	j.mu.Lock()
+	pending, dropped := j.pending, j.dropped
+	j.pending, j.npending, j.dropped = map[string][]JournalEntry{}, 0, 0
+	if j.timer != nil {
+		j.timer.Stop()
+		j.timer = nil
+	}
+	j.mu.Unlock()
+	if dropped > 0 {
+		j.log.WarnContext(ctx, "scim: journal entries dropped: more requests than the journal's buffer holds until its next write", "dropped", dropped)
+	}
+	var firstErr error
+	for tenant, entries := range pending {
+		if err := j.js.AppendJournal(ctx, tenant, entries); err != nil {
+			j.log.ErrorContext(ctx, "scim: journal entries dropped: writing them failed", "tenant", tenant, "dropped", len(entries), "err", err)
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		if err := j.prune(ctx, tenant, len(entries)); err != nil {
+			j.log.ErrorContext(ctx, "scim: pruning the journal failed", "tenant", tenant, "err", err)
+			firstErr = cmp.Or(firstErr, err)
+		}
+	}
+	return firstErr
+}
+
+// prune deletes the tenant's entries beyond JournalSize and older than
+// JournalMaxAge when the tenant is due (see flush), after appended more
+// entries were written: one DELETE per so many requests, never one per
+// request, and never a scan of the entries kept.
+func (j *journal) prune(ctx context.Context, tenant string, appended int) error {
+	now := j.now()
+	ps := j.prunes[tenant]
+	if ps == nil {
+		ps = &pruneState{}
+		j.prunes[tenant] = ps
+	}
+	ps.appended += appended
+	due := ps.last.IsZero() || ps.appended >= max(1, j.size/10) || j.maxAge > 0 && now.Sub(ps.last) >= j.maxAge/10
+	if !due {
+		return nil
+	}
+	if _, err := j.js.PruneJournal(ctx, tenant, j.size, j.oldest(now)); err != nil {
+		return err
+	}
+	ps.appended, ps.last = 0, now
+	return nil
+}
+
+// oldest is the time before which entries are too old to keep, the zero
+// time when their age is not limited.
+func (j *journal) oldest(now time.Time) time.Time {
+	if j.maxAge <= 0 {
+		return time.Time{}
+	}
+	return now.Add(-j.maxAge)
+}
+
+// Journal returns the tenant's most recent requests, newest first:
+// Config.JournalSize of them at most, none older than
+// Config.JournalMaxAge. When the store implements store.JournalStore, the
+// journal is the store's, shared by every Handler over it and kept across
+// restarts: it shows the requests every instance served (another
+// instance's within a fraction of a second, when it writes its buffer)
+// and this Handler's at once. Otherwise it is this Handler's own, kept in
+// memory. It returns the store's error, if any.
+func (h *Handler) Journal(ctx context.Context, tenant string) ([]JournalEntry, error) {
 	j := h.journal
+	if j.size <= 0 {
+		return []JournalEntry{}, nil
+	}
+	oldest := j.oldest(j.now())
+	if j.js != nil {
+		// This Handler's own requests first, whatever becomes of the
+		// caller's context: a failure is logged, and the read below
+		// reports a store that is down.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), journalFlushTimeout)
+		_ = j.flush(fctx)
+		cancel()
+		list, err := j.js.Journal(ctx, tenant, j.size)
+		if err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(list, func(e JournalEntry) bool { return e.Time.Before(oldest) }), nil
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	out := []JournalEntry{}
 	rg := j.tenants[tenant]
 	if rg == nil {
-		return nil
+		return out, nil
 	}
 	n := rg.next
 	if rg.full {
 		n = j.size
 	}
-	out := make([]JournalEntry, 0, n)
 	for i := 1; i <= n; i++ {
-		out = append(out, rg.entries[(rg.next-i+j.size)%j.size])
+		if e := rg.entries[(rg.next-i+j.size)%j.size]; !e.Time.Before(oldest) {
+			out = append(out, e)
+		}
 	}
-	return out
+	return out, nil
+}
+
+// Close writes the journal entries this Handler still holds to the store,
+// waiting for them until ctx ends, and returns the store's error, if any.
+// Call it at shutdown, after the server stopped serving requests (see
+// http.Server.Shutdown): the Handler keeps a fraction of a second of
+// requests in memory before writing them. The Handler remains usable;
+// what it serves after Close is written as before. A Handler whose store
+// does not implement store.JournalStore has nothing to write.
+func (h *Handler) Close(ctx context.Context) error {
+	if h.journal.js == nil {
+		return nil
+	}
+	return h.journal.flush(ctx)
 }
 
 // summarize describes a request body from what is known to carry no

@@ -446,6 +446,9 @@ func TestConfigRefusesMistakes(t *testing.T) {
 		{"every limit off", demoPolicy, scim.Config{Limits: scim.Limits{MaxBodyBytes: -1, MaxOperations: -1, MaxMembers: -1, MaxValues: -1, MaxFilterLength: -1,
 			MaxFilterDepth: -1, MaxConcurrent: -1, Burst: -1, RequestsPerSecond: -1, Timeout: -1}}, ""},
 		{"guard share above 1", demoPolicy, scim.Config{DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 1.5}}, "DeprovisionGuard.MaxShare"},
+		{"negative JournalSize", demoPolicy, scim.Config{JournalSize: -2}, "Config.JournalSize"},
+		{"negative JournalMaxAge", demoPolicy, scim.Config{JournalMaxAge: -time.Hour}, "Config.JournalMaxAge"},
+		{"no journal, no age limit", demoPolicy, scim.Config{JournalSize: -1, JournalMaxAge: -1}, ""},
 		{"negative guard window", demoPolicy, scim.Config{DeprovisionGuard: scim.DeprovisionGuard{MaxShare: 0.5, Window: -time.Hour}}, "DeprovisionGuard"},
 	}
 	for _, tc := range tests {

@@ -101,8 +101,14 @@ type Config struct {
 	OnEvent func(ctx context.Context, e Event)
 
 	// JournalSize is how many recent requests per tenant Journal keeps.
-	// Default 100; -1 keeps none.
+	// Default 100; -1 keeps none. When the store implements
+	// store.JournalStore, the journal is kept there, shared by every
+	// Handler over the store, and pruned to this size as requests come.
 	JournalSize int
+
+	// JournalMaxAge is how long Journal keeps a request. Default 30 days;
+	// -1 for no limit.
+	JournalMaxAge time.Duration
 
 	// TracerProvider gives the tracer of the Handler's spans: one per
 	// request, a child of the span in the request's context, with a child
@@ -233,7 +239,9 @@ type GroupRules struct {
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
 // A Handler keeps no state between requests beyond its configuration, so
-// several instances over one Store behave as one.
+// several instances over one Store behave as one. The exception is the
+// journal's last fraction of a second, which it writes to a store keeping
+// the journal in the background: call Close at shutdown.
 type Handler struct {
 	store  store.Store
 	policy RolePolicy
@@ -301,6 +309,15 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	if cfg.JournalSize == 0 {
 		cfg.JournalSize = 100
 	}
+	if cfg.JournalMaxAge == 0 {
+		cfg.JournalMaxAge = 30 * 24 * time.Hour
+	}
+	if cfg.JournalSize < -1 {
+		return nil, invalid("Config.JournalSize is %d: use a positive number, 0 for the default or -1 to keep none", cfg.JournalSize)
+	}
+	if cfg.JournalMaxAge < 0 && cfg.JournalMaxAge != -1 {
+		return nil, invalid("Config.JournalMaxAge is %v: use a positive duration, 0 for the default or -1 for no limit", cfg.JournalMaxAge)
+	}
 
 	var extraCore []*schema.Attr
 	var extensions []*schema.Schema
@@ -320,7 +337,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 		users:   schema.NewUser(extraCore, extensions...),
 		groups:  schema.NewGroup(),
 		guard:   newGuard(cfg.DeprovisionGuard, st),
-		journal: newJournal(cfg.JournalSize),
+		journal: newJournal(cfg, st, cfg.Logger),
 	}
 	h.limits.now = time.Now
 	var err error
@@ -355,6 +372,7 @@ type request struct {
 	body      []byte // the body as read, for the journal's summary
 	bodyRead  bool   // body holds the whole body (readBodyFirst)
 	client    string // clientName of the User-Agent
+	userID    string // the user the request concerned, for the journal
 }
 
 // Context is the request's context, with the handler's timeout.
@@ -542,6 +560,9 @@ func (h *Handler) routeResource(w http.ResponseWriter, r *request, rest string, 
 				writeError(w, &Error{Status: http.StatusNotFound, Detail: rt.Name + " not found: its id has a NUL character or is not UTF-8"})
 				return
 			}
+		}
+		if rt == h.users && len(rest) <= maxJournalUserID {
+			r.userID = rest
 		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:

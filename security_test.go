@@ -282,37 +282,60 @@ func TestDeprovisionGuard(t *testing.T) {
 	s.must(http.StatusOK, "PATCH", "/Users/"+ids[3], deactivate)
 }
 
-// TestJournal keeps recent requests per tenant, without secrets.
+// TestJournal keeps recent requests per tenant, without secrets, in the
+// store when it keeps the journal and in the Handler when it does not.
 func TestJournal(t *testing.T) {
-	st := memory.New()
-	h, err := scim.NewHandler(st, demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), JournalSize: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{t: t, store: st}
-	s.srv = newHTTPServer(t, h)
-	s.base = s.srv.URL
-	id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"j@x.com","password":"hunter2","name":{"givenName":"J"}}`).body, "id")
-	s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"secret@x.com"},{"op":"replace","value":{"active":false}}]}`, "User-Agent: Okta SCIM Client")
-	s.must(http.StatusNotFound, "GET", "/Users/nope", "")
-	s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
-	var got []string
-	for _, e := range h.Journal("acme") {
-		got = append(got, fmt.Sprintf("%s %s %d %s | %s | %s", e.Method, e.Path, e.Status, e.Client, e.Summary, e.Error))
-	}
-	want := []string{
-		"GET /Users/nope 404 other |  | User nope not found",
-		`PATCH /Users/` + id + ` 200 okta | replace emails[type eq …].value; replace {active} | `,
-		"POST /Users 201 other | attributes: name, userName | ",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("journal (-want +got):\n%s", diff)
-	}
-	if j := fmt.Sprint(h.Journal("acme")); strings.Contains(j, "hunter2") || strings.Contains(j, "secret@x.com") || strings.Contains(j, tokenAcme) {
-		t.Errorf("journal leaks a value: %s", j)
-	}
-	if n := len(h.Journal("other")); n != 1 {
-		t.Errorf("other tenant's journal has %d entries", n)
+	for _, c := range []struct {
+		name  string
+		store func(*memory.Store) store.Store
+	}{
+		{"InTheStore", func(st *memory.Store) store.Store { return st }},
+		{"InTheHandler", func(st *memory.Store) store.Store { return struct{ store.Store }{st} }}, // no JournalStore
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := memory.New()
+			h, err := scim.NewHandler(c.store(st), demoPolicy, scim.Config{Authenticator: tokensFor(), Logger: discardLogger(), JournalSize: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &testServer{t: t, store: st}
+			s.srv = newHTTPServer(t, h)
+			s.base = s.srv.URL
+			journal := func(tenant string) []scim.JournalEntry {
+				t.Helper()
+				list, err := h.Journal(t.Context(), tenant)
+				if err != nil {
+					t.Fatalf("Journal(%s): %v", tenant, err)
+				}
+				return list
+			}
+			s.must(http.StatusOK, "GET", "/Users", "")
+			id := str(s.must(http.StatusCreated, "POST", "/Users", `{"userName":"j@x.com","password":"hunter2","name":{"givenName":"J"}}`).body, "id")
+			s.must(http.StatusOK, "PATCH", "/Users/"+id, `{"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"secret@x.com"},{"op":"replace","value":{"active":false}}]}`, "User-Agent: Okta SCIM Client")
+			s.must(http.StatusNotFound, "GET", "/Users/nope", "")
+			s.must(http.StatusOK, "GET", "/Users", "", "Authorization: Bearer "+tokenOther)
+			var got []string
+			for _, e := range journal("acme") {
+				got = append(got, fmt.Sprintf("%s %s %d %s | %s | %s | user %s", e.Method, e.Path, e.Status, e.Client, e.Summary, e.Error, e.UserID))
+			}
+			want := []string{
+				"GET /Users/nope 404 other |  | User nope not found | user nope",
+				`PATCH /Users/` + id + ` 200 okta | replace emails[type eq …].value; replace {active} |  | user ` + id,
+				"POST /Users 201 other | attributes: name, userName |  | user " + id,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("journal (-want +got):\n%s", diff)
+			}
+			if j := fmt.Sprint(journal("acme")); strings.Contains(j, "hunter2") || strings.Contains(j, "secret@x.com") || strings.Contains(j, tokenAcme) {
+				t.Errorf("journal leaks a value: %s", j)
+			}
+			if n := len(journal("other")); n != 1 {
+				t.Errorf("other tenant's journal has %d entries", n)
+			}
+			if err := h.Close(t.Context()); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
 	}
 }
 

@@ -129,6 +129,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 	if deactivated {
 		h.recordDeprovision(r.principal.Tenant, u.ID)
 	}
+	r.userID = u.ID
 	doc := h.renderUser(r, &u, nil)
 	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
 	w.Header().Set("ETag", etag(u.Meta.Version))

@@ -30,24 +30,42 @@ type env struct {
 	srv    *httptest.Server
 	st     *memory.Store
 	h      *scim.Handler
+	tokens *scim.Tokens
 	mu     sync.Mutex
 	events []store.Event
 }
 
 func newEnv(t *testing.T, cfg scim.Config, policy scim.RolePolicy) *env {
 	t.Helper()
-	e := &env{t: t, st: memory.New()}
-	tokens, err := scim.NewTokens(e.st, scim.TokensConfig{TouchEvery: -1})
+	st := memory.New()
+	e := newEnvOn(t, st, cfg, policy)
+	e.st = st
+	return e
+}
+
+// tokenStore is a store that keeps bearer tokens, as the admin page needs.
+type tokenStore interface {
+	store.Store
+	store.TokenStore
+}
+
+// newEnvOn is newEnv over st: several envs over one database are
+// instances of one app.
+func newEnvOn(t *testing.T, st tokenStore, cfg scim.Config, policy scim.RolePolicy) *env {
+	t.Helper()
+	e := &env{t: t}
+	tokens, err := scim.NewTokens(st, scim.TokensConfig{TouchEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Authenticator, cfg.Logger = tokens, logger
-	e.h, err = scim.NewHandler(e.st, policy, cfg)
+	e.h, err = scim.NewHandler(st, policy, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := admin.New(e.h, e.st, tokens, admin.Config{
+	e.tokens = tokens
+	a, err := admin.New(e.h, st, tokens, admin.Config{
 		BaseURL: "https://app.example.com/scim/v2",
 		Tenant: func(r *http.Request) (string, bool) {
 			tenant := r.Header.Get("X-Test-Tenant")

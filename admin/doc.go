@@ -38,7 +38,9 @@
 // form —, list by prefix and last use, revoke, regenerate); the connection
 // status (the last request, its identity provider, status and time, and the
 // last error) and the audit journal with filters, from
-// scim.Handler.Journal; the users and groups the IdP provisioned, paged,
+// scim.Handler.Journal (the store's journal when the store implements
+// store.JournalStore: every instance's requests, whichever serves the
+// page); the users and groups the IdP provisioned, paged,
 // groups with member counts when the store implements store.MemberCounter;
 // refusals to change protected users and the admin actions, from the
 // store's outbox (store.EventLog); and a mass-deprovisioning hold

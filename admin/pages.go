@@ -71,8 +71,12 @@ func (a *Handler) overview(w http.ResponseWriter, r *request) {
 		a.internal(w, r, "reading the deprovisioning hold", err)
 		return
 	}
+	journal, err := a.scim.Journal(ctx, r.tenant)
+	if err != nil {
+		a.internal(w, r, "reading the journal", err)
+		return
+	}
 	d := overviewData{BaseURL: a.cfg.BaseURL, Tokens: tokenRows(list, a.cfg.Now()), Held: held, Outbox: ob}
-	journal := a.scim.Journal(r.tenant)
 	if len(journal) > 0 {
 		d.Connection.Last = &journal[0]
 	}
@@ -106,7 +110,11 @@ func (a *Handler) activity(w http.ResponseWriter, r *request) {
 		Statuses: []string{"2xx", "3xx", "4xx", "5xx"},
 		Methods:  []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
 	}
-	journal := a.scim.Journal(r.tenant)
+	journal, err := a.scim.Journal(r.Context(), r.tenant)
+	if err != nil {
+		a.internal(w, r, "reading the journal", err)
+		return
+	}
 	d.Total = len(journal)
 	for _, e := range journal {
 		if !slices.Contains(d.Clients, e.Client) {

@@ -289,6 +289,10 @@ func run(ctx context.Context, args []string, stdout, stderr *os.File) (err error
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// The requests of the last fraction of a second, into the journal.
+	if err := h.Close(shutdownCtx); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "scimkit demo stopped")
 	return nil
 }

@@ -85,6 +85,8 @@
 //
 // The Store implements store.TokenStore: bearer-token digests, in a table
 // of their own beside the tenants, gone with the process like the rest.
+// It implements store.JournalStore the same way: the request journal of
+// every Handler over the Store.
 package memory
 
 import (
@@ -105,7 +107,8 @@ import (
 type Store struct {
 	mu      sync.Mutex
 	tenants map[string]*tenant
-	tokens  tokenTable // see token.go
+	tokens  tokenTable   // see token.go
+	journal journalTable // see journal.go
 }
 
 var _ store.Store = (*Store)(nil)

@@ -83,7 +83,11 @@
 // Store implements it, outside any Update): one row per token of a tenant
 // (id, name, connection, display prefix, the secret's hex digest, unique
 // across tenants, and created, expires, revoked and last_used times); the
-// secret itself is never stored.
+// secret itself is never stored. scim_journal holds the request journal
+// of store.JournalStore (outside any Update; on SQLite through the write
+// queue): one row per request, its seq an identity column, indexed by
+// (tenant, time, seq) for reading the newest and pruning the oldest and by
+// (tenant, user_id) for erasing a user.
 //
 // scim_guard_state and scim_guard_users hold the deprovisioning guard's
 // state (store.GuardTx, store.GuardStore), shared by every handler over

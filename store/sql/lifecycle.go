@@ -36,6 +36,7 @@ var tenantTables = []struct{ table, column string }{
 	{"scim_left_groups", "tenant"},
 	{"scim_guard_users", "tenant"},
 	{"scim_guard_state", "tenant"},
+	{"scim_journal", "tenant"},
 	{"scim_tenants", "name"},
 }
 

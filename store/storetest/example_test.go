@@ -32,6 +32,7 @@ func ExamplePowers() {
 	// store.LeftGroupsRecorder     Tx     true  [LeftGroups]
 	// store.GuardTx                Tx     true  [Guard]
 	// store.GuardStore             Store  true  [Guard]
+	// store.JournalStore           Store  true  [Journal]
 	// store.EventPruner            Store  true  [EventPruning]
 	// store.Eraser                 Store  true  [Erasure]
 	// store.TenantLister           Store  true  [TenantDeletion]

@@ -60,6 +60,7 @@ var powers = []power{
 	txPower[store.LeftGroupsRecorder]("LeftGroups"),
 	txPower[store.GuardTx]("Guard"),
 	storePower[store.GuardStore]("Guard"),
+	storePower[store.JournalStore]("Journal"),
 	storePower[store.EventPruner]("EventPruning"),
 	storePower[store.Eraser]("Erasure"),
 	storePower[store.TenantLister]("TenantDeletion"),

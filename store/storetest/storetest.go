@@ -41,7 +41,8 @@
 // increases in commit order, not that it starts anywhere or has no gaps.
 // The subtest Tokens skips when the Store does not implement
 // store.TokenStore, UnmanagedByEmail when the Reader does not implement
-// store.UnmanagedEmailFinder. The subtest Guard skips when the Tx does not
+// store.UnmanagedEmailFinder, Journal when the Store does not implement
+// store.JournalStore. The subtest Guard skips when the Tx does not
 // implement store.GuardTx; when it does, the Store must implement
 // store.GuardStore. Powers lists every optional power, the clauses that
 // need it and whether a store has it.
@@ -125,6 +126,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) store.Store, opts Options
 		{"UnmanagedByEmail", testUnmanagedByEmail},
 		{"AppUsers", func(t *testing.T, newStore func(t *testing.T) store.Store) { testAppUsers(t, newStore, opts) }},
 		{"Guard", testGuard},
+		{"Journal", testJournal},
 		{"Context", testContext},
 		{"EventPruning", testEventPruning},
 		{"Erasure", testErasure},

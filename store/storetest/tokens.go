@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -15,12 +16,19 @@ import (
 // TokenStore, or skips.
 func tokenFixture(t *testing.T, newStore func(t *testing.T) store.Store) (*fixture, store.TokenStore) {
 	t.Helper()
+	return powerFixture[store.TokenStore](t, newStore, "no tokens to test")
+}
+
+// powerFixture returns a fixture and its store as the optional power P,
+// or skips saying that the store lacks it and so there is nothing to test.
+func powerFixture[P any](t *testing.T, newStore func(t *testing.T) store.Store, nothing string) (*fixture, P) {
+	t.Helper()
 	f := newFixture(t, newStore)
-	ts, ok := f.s.(store.TokenStore)
+	p, ok := f.s.(P)
 	if !ok {
-		t.Skip("the store does not implement store.TokenStore (optional): no tokens to test")
+		t.Skip("the store does not implement " + reflect.TypeFor[P]().String() + " (optional): " + nothing)
 	}
-	return f, ts
+	return f, p
 }
 
 // token returns a token of the fixture's tenant called name, created at
