@@ -44,6 +44,11 @@ type Config struct {
 	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
 	Groups GroupRules
 
+	// Schema declares the app's own attributes of users and groups, in the
+	// core namespaces and in extensions of the app's own. The zero value
+	// declares none: only the standard attributes are stored.
+	Schema Schema
+
 	// Safety.
 
 	// Limits bound what one tenant's requests may cost (body size, page
@@ -156,6 +161,8 @@ type Handler struct {
 	log    *slog.Logger
 	users  *schema.ResourceType
 	groups *schema.ResourceType
+	// userDecl and groupDecl enforce Config.Schema beyond the schemas.
+	userDecl, groupDecl declared
 	disco  discovery
 	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
 
@@ -212,24 +219,44 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 
 	var extraCore []*schema.Attr
 	var extensions []*schema.Schema
+	var reserved []string
+	roleExt := policy.extension()
 	if policy.enabled() {
 		if !policy.usesRoles() {
 			extraCore = append(extraCore, policy.attr())
+			reserved = append(reserved, policy.Attribute)
 		}
-		if ext := policy.extension(); ext != nil {
-			extensions = append(extensions, ext)
+		if roleExt != nil {
+			extensions = append(extensions, roleExt)
 		}
+	}
+	userCore, userExts, userReq, userDecl, err := compileSchema("User", cfg.Schema.User, cfg.Schema.UserExtensions, standardUser, reserved, roleExt)
+	if err != nil {
+		return nil, err
+	}
+	groupCore, groupExts, groupReq, groupDecl, err := compileSchema("Group", cfg.Schema.Group, cfg.Schema.GroupExtensions, standardGroup, nil, nil)
+	if err != nil {
+		return nil, err
 	}
 	h := &Handler{
-		store:   st,
-		policy:  policy,
-		cfg:     cfg,
-		log:     cfg.Logger,
-		users:   schema.NewUser(extraCore, extensions...),
-		groups:  schema.NewGroup(),
-		guard:   newGuard(cfg.DeprovisionGuard),
-		journal: newJournal(cfg.JournalSize),
+		store:     st,
+		policy:    policy,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		users:     schema.NewUser(append(extraCore, userCore...), append(extensions, userExts...)...),
+		groups:    schema.NewGroup(groupCore, groupExts...),
+		userDecl:  userDecl,
+		groupDecl: groupDecl,
+		guard:     newGuard(cfg.DeprovisionGuard),
+		journal:   newJournal(cfg.JournalSize),
 	}
+	const ignored = " Attributes not listed in this schema or in an extension of the resource type (see /ResourceTypes) are ignored: not stored, not returned."
+	h.users.Core.Description += "." + ignored
+	h.groups.Core.Description += "." + ignored
+	markRequired(h.users, userExts, userReq)
+	markRequired(h.groups, groupExts, groupReq)
+	returnedPaths(h.users, userCore)
+	returnedPaths(h.groups, groupCore)
 	h.limits.now = time.Now
 	if policy.usesRoles() {
 		// The standard roles attribute carries the role: list the values
@@ -241,7 +268,6 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	for _, g := range policy.GroupRoles {
 		h.groupRoles = append(h.groupRoles, g.compile(policy.Values))
 	}
-	var err error
 	if h.disco, err = newDiscovery(h); err != nil {
 		return nil, err
 	}
