@@ -163,8 +163,8 @@ type Handler struct {
 	groups *schema.ResourceType
 	// userDecl and groupDecl enforce Config.Schema beyond the schemas.
 	userDecl, groupDecl declared
-	disco  discovery
-	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
+	disco               discovery
+	locks               sync.Map // tenant → *sync.Mutex ordering event delivery
 
 	limits  tenantLimits
 	guard   *guard
