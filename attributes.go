@@ -415,26 +415,26 @@ func validName(name string) bool {
 	return true
 }
 
-// returnedPaths fills rt.Never and rt.OnRequest from its schemas'
-// attributes of the app's own.
+// returnedPaths fills rt.Never, rt.OnRequest and rt.Always from its
+// schemas' attributes of the app's own.
 func returnedPaths(rt *schema.ResourceType, coreAttrs []*schema.Attr) {
-	add := func(urn string, a *schema.Attr) {
-		p := store.Path{URN: urn, Name: a.Name}
-		switch a.Returned {
+	one := func(p store.Path, returned string) {
+		switch returned {
 		case schema.Never:
 			rt.Never = append(rt.Never, p)
 		case schema.Request:
 			rt.OnRequest = append(rt.OnRequest, p)
+		case schema.Always:
+			rt.Always = append(rt.Always, p)
 		}
+	}
+	add := func(urn string, a *schema.Attr) {
+		p := store.Path{URN: urn, Name: a.Name}
+		one(p, a.Returned)
 		for _, s := range a.SubAttributes {
 			sp := p
 			sp.Sub = s.Name
-			switch s.Returned {
-			case schema.Never:
-				rt.Never = append(rt.Never, sp)
-			case schema.Request:
-				rt.OnRequest = append(rt.OnRequest, sp)
-			}
+			one(sp, s.Returned)
 		}
 	}
 	for _, a := range coreAttrs {

@@ -475,3 +475,53 @@ func TestSchemaConfigRefused(t *testing.T) {
 }
 
 func memoryStore() store.Store { return memory.New() }
+
+// TestDeclaredReturned: the returned characteristic of declared
+// attributes against attributes and excludedAttributes.
+func TestDeclaredReturned(t *testing.T) {
+	s := newTestServer(t, scim.Config{Schema: scim.Schema{
+		User: []scim.Attribute{
+			{Name: "tenantKey", Returned: scim.ReturnedAlways},
+			{Name: "note", Returned: scim.ReturnedRequest},
+			{Name: "pin", Mutability: scim.WriteOnly},
+			{Name: "plain"},
+		},
+		UserExtensions: []scim.Extension{{URN: acmeUserURN, Attributes: []scim.Attribute{
+			{Name: "tier", Returned: scim.ReturnedAlways}, {Name: "hidden", Returned: scim.ReturnedNever},
+		}}},
+	}})
+	created := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"ada@example.com","tenantKey":"k","note":"n","pin":"1","plain":"p",
+	  "`+acmeUserURN+`":{"tier":"t","hidden":"h"}}`)
+	id := str(created.body, "id")
+	keys := func(doc map[string]any) []string {
+		var out []string
+		for k := range doc {
+			if k != "id" && k != "schemas" && k != "meta" && k != "active" {
+				out = append(out, k)
+			}
+		}
+		return sortedCopy(out)
+	}
+	tests := []struct {
+		query string
+		want  []string
+		ext   map[string]any
+	}{
+		{"", []string{"memberRole", "plain", "tenantKey", "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User", "userName", acmeUserURN}, map[string]any{"tier": "t"}},
+		{"?attributes=userName", []string{"tenantKey", "userName", acmeUserURN}, map[string]any{"tier": "t"}},
+		{"?attributes=note,pin," + acmeUserURN + ":hidden", []string{"note", "tenantKey", acmeUserURN}, map[string]any{"tier": "t"}},
+		{"?excludedAttributes=tenantKey,plain," + acmeUserURN + ":tier", []string{"memberRole", "tenantKey", "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User", "userName", acmeUserURN}, map[string]any{"tier": "t"}},
+	}
+	for _, tt := range tests {
+		got := s.must(http.StatusOK, "GET", "/Users/"+id+tt.query, "")
+		if diff := cmp.Diff(sortedCopy(tt.want), keys(got.body)); diff != "" {
+			t.Errorf("GET%s (-want +got):\n%s", tt.query, diff)
+		}
+		if diff := cmp.Diff(tt.ext, got.body[acmeUserURN]); diff != "" {
+			t.Errorf("GET%s extension (-want +got):\n%s", tt.query, diff)
+		}
+	}
+	if diff := cmp.Diff(sortedCopy(tests[0].want), keys(created.body)); diff != "" {
+		t.Errorf("POST answer (-want +got):\n%s", diff)
+	}
+}

@@ -226,13 +226,13 @@ type projection struct {
 	include []store.Path // nil: default set
 	exclude []store.Path
 
-	never, onRequest []store.Path
+	never, onRequest, always []store.Path
 }
 
 // parseProjection resolves the attributes and excludedAttributes lists.
 // Unknown names are ignored, as RFC 7644 §3.4.2.5 lets a server do.
 func parseProjection(rt *schema.ResourceType, attributes, excluded []string) projection {
-	p := projection{never: rt.Never, onRequest: rt.OnRequest}
+	p := projection{never: rt.Never, onRequest: rt.OnRequest, always: rt.Always}
 	resolve := func(list []string) []store.Path {
 		var out []store.Path
 		for _, item := range list {
@@ -319,8 +319,10 @@ func (p projection) namesSub(name string) bool {
 func (p projection) apply(doc map[string]any) map[string]any {
 	if p.include != nil {
 		out := map[string]any{"id": doc["id"], "schemas": doc["schemas"]}
-		for _, q := range p.include {
-			copyPath(out, doc, q)
+		for _, list := range [][]store.Path{p.include, p.always} {
+			for _, q := range list {
+				copyPath(out, doc, q)
+			}
 		}
 		for _, q := range p.never {
 			removePath(out, q)
@@ -328,7 +330,7 @@ func (p projection) apply(doc map[string]any) map[string]any {
 		return out
 	}
 	for _, q := range p.exclude {
-		if q.URN == "" && (q.Name == "id" || q.Name == "schemas") {
+		if q.URN == "" && (q.Name == "id" || q.Name == "schemas") || p.returnsAlways(q) {
 			continue
 		}
 		removePath(doc, q)
@@ -339,6 +341,18 @@ func (p projection) apply(doc map[string]any) map[string]any {
 		}
 	}
 	return doc
+}
+
+// returnsAlways reports whether excluding q would remove an attribute
+// returned "always": q is one, or holds one.
+func (p projection) returnsAlways(q store.Path) bool {
+	for _, a := range p.always {
+		if a == q || (q.Sub == "" && a.URN == q.URN && a.Name == q.Name) ||
+			(q.URN == "" && q.Sub == "" && a.URN == q.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // container returns the map holding q's attribute: doc itself, or the

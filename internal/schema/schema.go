@@ -171,10 +171,11 @@ type ResourceType struct {
 	Description string
 	Core        *Schema
 	Extensions  []Extension
-	// Never lists the stored attributes never returned (returned "never",
+	// Never lists the app's attributes never returned (returned "never",
 	// mutability writeOnly); OnRequest those returned only when a request
-	// names them in attributes (returned "request").
-	Never, OnRequest []store.Path
+	// names them in attributes (returned "request"); Always those returned
+	// whatever attributes and excludedAttributes say (returned "always").
+	Never, OnRequest, Always []store.Path
 }
 
 // Common attributes every resource has (RFC 7643 §3.1).
