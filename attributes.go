@@ -89,7 +89,8 @@ type Attribute struct {
 	// a PATCH naming one answers 400 mutability. Immutable ones are set
 	// once: a PUT or PATCH that changes the stored value answers 400
 	// mutability (a PUT that leaves it out keeps it). WriteOnly ones are
-	// stored and never returned.
+	// stored and never returned. A sub-attribute is ReadWrite or
+	// WriteOnly.
 	Mutability Mutability
 
 	// Returned says when the attribute is returned: ReturnedDefault,
@@ -125,14 +126,22 @@ type AttributeType string
 
 // The attribute types.
 const (
-	TypeString    AttributeType = "string"
-	TypeBoolean   AttributeType = "boolean"
-	TypeInteger   AttributeType = "integer"
-	TypeDecimal   AttributeType = "decimal"
-	TypeDateTime  AttributeType = "dateTime"
+	// TypeString is text; the zero AttributeType means it.
+	TypeString AttributeType = "string"
+	// TypeBoolean is true or false (also sent as "True" and "False").
+	TypeBoolean AttributeType = "boolean"
+	// TypeInteger is a whole number, stored as float64.
+	TypeInteger AttributeType = "integer"
+	// TypeDecimal is a number, stored as float64.
+	TypeDecimal AttributeType = "decimal"
+	// TypeDateTime is an RFC 3339 time, stored as sent.
+	TypeDateTime AttributeType = "dateTime"
+	// TypeReference is a URI, stored as text.
 	TypeReference AttributeType = "reference"
-	TypeBinary    AttributeType = "binary"
-	TypeComplex   AttributeType = "complex"
+	// TypeBinary is base64 text, stored as sent.
+	TypeBinary AttributeType = "binary"
+	// TypeComplex is an object of SubAttributes, stored as a map.
+	TypeComplex AttributeType = "complex"
 )
 
 // Mutability says who may write an attribute (RFC 7643 §2.2).
@@ -140,9 +149,14 @@ type Mutability string
 
 // The mutabilities.
 const (
+	// ReadWrite attributes are written by the IdP; the zero Mutability
+	// means it.
 	ReadWrite Mutability = "readWrite"
-	ReadOnly  Mutability = "readOnly"
+	// ReadOnly attributes are the app's: requests cannot change them.
+	ReadOnly Mutability = "readOnly"
+	// Immutable attributes are set once, and cannot change afterwards.
 	Immutable Mutability = "immutable"
+	// WriteOnly attributes are stored and never returned.
 	WriteOnly Mutability = "writeOnly"
 )
 
@@ -151,10 +165,17 @@ type Returned string
 
 // The returned characteristics.
 const (
+	// ReturnedDefault attributes are returned unless excludedAttributes
+	// names them; the zero Returned means it.
 	ReturnedDefault Returned = "default"
-	ReturnedAlways  Returned = "always"
+	// ReturnedAlways attributes are returned whatever attributes and
+	// excludedAttributes say.
+	ReturnedAlways Returned = "always"
+	// ReturnedRequest attributes are returned only when attributes names
+	// them.
 	ReturnedRequest Returned = "request"
-	ReturnedNever   Returned = "never"
+	// ReturnedNever attributes are stored and never returned.
+	ReturnedNever Returned = "never"
 )
 
 // declared is what a Handler enforces of one resource type's declared
@@ -393,8 +414,11 @@ func compileAttr(f string, a Attribute, sub bool) (*schema.Attr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if a.MultiValued && (cs.Mutability == schema.ReadOnly || cs.Mutability == schema.Immutable) {
-			return nil, invalid("%s.Mutability %q: sub-attributes of a multi-valued attribute are readWrite or writeOnly", sf, cs.Mutability)
+		if cs.Mutability == schema.ReadOnly || cs.Mutability == schema.Immutable {
+			return nil, invalid("%s.Mutability %q: a sub-attribute is readWrite or writeOnly; give the attribute itself that mutability", sf, cs.Mutability)
+		}
+		if s.MultiValued {
+			return nil, invalid("%s.MultiValued: a sub-attribute holds one value", sf)
 		}
 		c.SubAttributes = append(c.SubAttributes, cs)
 	}

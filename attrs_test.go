@@ -59,13 +59,13 @@ func attrSchema() scim.Schema {
 const entraUser = `{
   "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "` + enterURN + `", "` + acmeUserURN + `", "urn:example:unknown"],
   "userName": "ada@example.com", "active": true, "memberRole": "admin",
-  "seatType": "Standard", "licensed": "True", "startDate": "2026-01-05T09:00:00Z",
+  "seatType": "Standard", "Licensed": "True", "startDate": "2026-01-05T09:00:00Z",
   "profile": {"team": "Red", "level": 3},
   "licenses": [{"type": "primary", "value": "L1"}, {"type": "secondary", "value": "L2"}],
   "internalId": "sent-by-idp", "hireCode": "H-1", "secretPin": "1234",
   "favouriteColour": "green",
   "urn:example:unknown": {"x": 1},
-  "` + acmeUserURN + `": {"licenseTier": "silver", "quota": 1.5, "shoeSize": 9},
+  "` + acmeUserURN + `": {"LICENSETIER": "silver", "quota": 1.5, "shoeSize": 9},
   "` + scimkitURN + `": {"costCode": "CC-1"},
   "` + enterURN + `": {"employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
     "division": "Theme Park", "department": "Tour Operations", "manager": {"value": "mgr-0"}}
@@ -181,11 +181,12 @@ func testDeclaredAttributes(t *testing.T, st store.Store) {
 	patch(`{"op":"Replace","path":"` + enterURN + `:manager","value":"mgr-1"}`)
 	patch(`{"op":"add","path":"` + scimkitURN + `:memberRole","value":"data_owner"}`)
 	patch(`{"op":"Remove","path":"licenses[type eq \"secondary\"]"}`)
+	patch(`{"op":"Add","path":"licenses[type eq \"secondary\"].value","value":"L5"}`)
 	want["seatType"] = "premium"
 	want["licensed"] = false
 	want["memberRole"] = "data_owner"
 	want["profile"] = map[string]any{"team": "Green", "level": float64(5)}
-	want["licenses"] = []any{map[string]any{"type": "primary", "value": "L9"}}
+	want["licenses"] = []any{map[string]any{"type": "primary", "value": "L9"}, map[string]any{"type": "secondary", "value": "L5"}}
 	want[acmeUserURN] = map[string]any{"licenseTier": "gold", "quota": 2.5}
 	want[scimkitURN] = map[string]any{"costCode": "CC-2", "memberRole": "data_owner", "managed": true}
 	ent := want[enterURN].(map[string]any)
@@ -436,6 +437,8 @@ func TestSchemaConfigRefused(t *testing.T) {
 		{"complex sub", scim.Schema{User: []scim.Attribute{{Name: "a", Type: scim.TypeComplex, SubAttributes: []scim.Attribute{{Name: "b", Type: scim.TypeComplex}}}}}, "Config.Schema.User[0].SubAttributes[0].Type"},
 		{"subs on a string", scim.Schema{User: []scim.Attribute{{Name: "a", SubAttributes: []scim.Attribute{{Name: "b"}}}}}, "Config.Schema.User[0].SubAttributes"},
 		{"duplicate sub", scim.Schema{User: []scim.Attribute{{Name: "a", Type: scim.TypeComplex, SubAttributes: []scim.Attribute{{Name: "b"}, {Name: "B"}}}}}, "Config.Schema.User[0].SubAttributes[1].Name"},
+		{"readOnly sub", scim.Schema{User: []scim.Attribute{{Name: "a", Type: scim.TypeComplex, SubAttributes: []scim.Attribute{{Name: "b", Mutability: scim.ReadOnly}}}}}, "Config.Schema.User[0].SubAttributes[0].Mutability"},
+		{"multi-valued sub", scim.Schema{User: []scim.Attribute{{Name: "a", Type: scim.TypeComplex, SubAttributes: []scim.Attribute{{Name: "b", MultiValued: true}}}}}, "Config.Schema.User[0].SubAttributes[0].MultiValued"},
 		{"bad mutability", scim.Schema{User: []scim.Attribute{{Name: "a", Mutability: "sometimes"}}}, "Config.Schema.User[0].Mutability"},
 		{"bad returned", scim.Schema{User: []scim.Attribute{{Name: "a", Returned: "often"}}}, "Config.Schema.User[0].Returned"},
 		{"writeOnly returned", scim.Schema{User: []scim.Attribute{{Name: "a", Mutability: scim.WriteOnly, Returned: scim.ReturnedAlways}}}, "Config.Schema.User[0].Returned"},
