@@ -68,7 +68,8 @@ const entraUser = `{
   "` + acmeUserURN + `": {"LICENSETIER": "silver", "quota": 1.5, "shoeSize": 9},
   "` + scimkitURN + `": {"costCode": "CC-1"},
   "` + enterURN + `": {"employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
-    "division": "Theme Park", "department": "Tour Operations", "manager": {"value": "mgr-0"}}
+    "division": "Theme Park", "department": "Tour Operations",
+    "manager": {"value": "mgr-0", "$ref": "../Users/mgr-0", "displayName": "read-only, dropped"}}
 }`
 
 // userAttrs is what a read of the user returns besides id, schemas and
@@ -109,7 +110,7 @@ func testDeclaredAttributes(t *testing.T, st store.Store) {
 		acmeUserURN: map[string]any{"licenseTier": "silver", "quota": 1.5},
 		scimkitURN:  map[string]any{"costCode": "CC-1", "memberRole": "admin", "managed": true},
 		enterURN: map[string]any{"employeeNumber": "701984", "costCenter": "4130", "organization": "Universal Studios",
-			"division": "Theme Park", "department": "Tour Operations", "manager": map[string]any{"value": "mgr-0"}},
+			"division": "Theme Park", "department": "Tour Operations", "manager": map[string]any{"value": "mgr-0", "$ref": "../Users/mgr-0"}},
 	}
 	if diff := cmp.Diff(want, userAttrs(created.body)); diff != "" {
 		t.Fatalf("POST answer (-want +got):\n%s", diff)
@@ -190,7 +191,7 @@ func testDeclaredAttributes(t *testing.T, st store.Store) {
 	want[acmeUserURN] = map[string]any{"licenseTier": "gold", "quota": 2.5}
 	want[scimkitURN] = map[string]any{"costCode": "CC-2", "memberRole": "data_owner", "managed": true}
 	ent := want[enterURN].(map[string]any)
-	ent["department"], ent["manager"] = "Ops", map[string]any{"value": "mgr-1"}
+	ent["department"], ent["manager"] = "Ops", map[string]any{"value": "mgr-1", "$ref": "../Users/mgr-0"}
 	got = s.must(http.StatusOK, "GET", "/Users/"+id, "")
 	if diff := cmp.Diff(want, userAttrs(got.body)); diff != "" {
 		t.Errorf("after PATCH (-want +got):\n%s", diff)
