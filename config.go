@@ -27,6 +27,9 @@ func invalid(format string, args ...any) error {
 // the names a role attribute may not take.
 var standardUser = schema.NewUser(nil)
 
+// standardGroup is the Group resource type without the app's attributes.
+var standardGroup = schema.NewGroup(nil)
+
 // checkRoleAttribute refuses a role attribute that would overwrite a
 // standard attribute (a POST would then store "emails":"viewer") or an
 // extension URN that is not the app's own.

@@ -58,6 +58,16 @@
 // store as incremental add/remove calls, never as a rewrite of the whole
 // member list. ETags come from store versions; If-Match is honoured.
 //
+// # Attributes
+//
+// Users and groups carry the standard attributes (the core User and Group
+// schemas and the enterprise User extension, kept whole) and those the app
+// declares in Config.Schema, in the core namespaces or in extensions of its
+// own URN: checked by type, mutability and canonical values, stored in
+// store.User.Attributes, returned, PATCHed, filtered and listed in /Schemas
+// and /ResourceTypes. store.AttrString and its siblings read them back.
+// Other attributes are ignored.
+//
 // # Errors
 //
 // Every error response is a SCIM error (urn:ietf:params:scim:api:messages:2.0:Error)

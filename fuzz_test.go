@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -115,6 +116,10 @@ var hardeningSeeds = []struct {
 	{"GET", "/Users?filter=userName+eq+%22" + strings.Repeat("x", 3000) + "%22+or+externalId+eq+%22" + strings.Repeat("y", 1000) + "%22", "", "", 0},
 	{"GET", "/Groups?filter=members.value+eq+%22" + strings.Repeat("z", 3000) + "%22", "", "", 0},
 	{"GET", "/Users/" + strings.Repeat("i", 3000), "", "", 0},
+	{"POST", "/Users", `{"userName":"x@acme.test","seatType":"premium","profile":{"team":"a","level":"3"},"licenses":[{"type":"primary","value":"L"}],"` + acmeUserURN + `":{"licenseTier":"g","quota":"1e3"},"` + scimkitURN + `":{"costCode":7}}`, "", 0},
+	{"PATCH", "/Users/" + fuzzAda, `{"Operations":[{"op":"Add","path":"licenses[type eq \"secondary\"].value","value":"L2"},{"op":"replace","value":{"` + acmeUserURN + `:quota":null,"profile.level":1e308,"hireCode":"h"}},{"op":"remove","path":"` + acmeUserURN + `"}]}`, "", 0},
+	{"GET", "/Users?filter=" + url.QueryEscape(acmeUserURN+`:quota gt 1 or licenses[type eq "primary" and value sw "L"] or profile.level eq 3`) + "&attributes=startDate,secretPin&excludedAttributes=" + acmeUserURN, "", "", 0},
+	{"PUT", "/Groups/" + fuzzTeam, `{"displayName":"Team","groupType":["x"],"` + acmeGroupURN + `":{"budget":1.5}}`, "", 0},
 }
 
 // FuzzHandler sends whole requests through the handler over a memory
@@ -254,6 +259,14 @@ type swappedStore struct{ store.Store }
 
 var fuzzFixtures = map[uint8]*fuzzFixture{}
 
+// fuzzSchema is attrSchema without its required group attribute, so that
+// the corpus's group bodies stay valid.
+func fuzzSchema() scim.Schema {
+	sc := attrSchema()
+	sc.Group[0].Required = false
+	return sc
+}
+
 // fuzzHandler returns a handler, configured by flags (see fuzzRequest),
 // over st, a new store, to which it adds the fixture: in acme two
 // provisioned users (bob inactive), a group with ada, and the org owner as
@@ -276,6 +289,7 @@ func fuzzHandler(t *testing.T, flags uint8, st store.Store) *scim.Handler {
 			Users: scim.UserRules{LinkExisting: flags&4 != 0, PatchNoContent: flags&16 != 0,
 				HideUnmanaged: flags&16 != 0},
 			Groups: scim.GroupRules{StrictMembers: flags&8 != 0},
+			Schema: fuzzSchema(),
 		})
 		if err != nil {
 			t.Fatal(err)

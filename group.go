@@ -245,7 +245,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *request) {
 		h.fail(w, r, err, "Group", "")
 		return
 	}
-	doc := h.renderGroup(r, &g, projection{})
+	doc := h.plainGroup(r, &g)
 	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
 	w.Header().Set("ETag", etag(g.Meta.Version))
 	writeJSON(w, http.StatusCreated, doc)
@@ -300,6 +300,9 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 		if err := checkIfMatch(r, "Group", id, g.Meta.Version); err != nil {
 			return err
 		}
+		if err := h.groupDecl.carryOver(g.Attributes, attrs); err != nil {
+			return err
+		}
 		if err := tx.updateGroup(ctx, &g, attrs); err != nil {
 			return err
 		}
@@ -316,7 +319,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	w.Header().Set("ETag", etag(g.Meta.Version))
-	writeJSON(w, http.StatusOK, h.renderGroup(r, &g, projection{}))
+	writeJSON(w, http.StatusOK, h.plainGroup(r, &g))
 }
 
 // deleteGroup answers DELETE /Groups/{id}: the team goes, its users stay.

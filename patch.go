@@ -22,7 +22,18 @@ func (h *Handler) normalize(rt *schema.ResourceType, body map[string]any) (store
 	if err == nil {
 		err = checkIndexed(rt, attrs, nil)
 	}
+	if err == nil {
+		err = h.decl(rt).checkRequired(attrs)
+	}
 	return attrs, err
+}
+
+// decl returns what the handler enforces of rt's declared attributes.
+func (h *Handler) decl(rt *schema.ResourceType) *declared {
+	if rt == h.groups {
+		return &h.groupDecl
+	}
+	return &h.userDecl
 }
 
 // normalizeGroup is normalize for groups: members come back separately,
@@ -31,6 +42,9 @@ func (h *Handler) normalizeGroup(body map[string]any) (store.Attributes, []store
 	attrs, members, err := patch.NormalizeWith(h.groups, body, h.patchOptions())
 	if err == nil {
 		err = checkIndexed(h.groups, attrs, nil)
+	}
+	if err == nil {
+		err = h.groupDecl.checkRequired(attrs)
 	}
 	return attrs, members, err
 }
@@ -42,6 +56,9 @@ func (h *Handler) applyPatch(rt *schema.ResourceType, attrs store.Attributes, bo
 	res, err := h.patchAttrs(rt, attrs, body)
 	if err == nil && res.Changed {
 		err = checkIndexed(rt, res.Attrs, attrs)
+	}
+	if err == nil && res.Changed {
+		err = h.decl(rt).checkRemoved(attrs, res.Attrs)
 	}
 	return res, err
 }
@@ -107,6 +124,9 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *request, id string) {
 			return err
 		}
 		res, err := h.applyPatch(h.groups, g.Attributes, body)
+		if err == nil && res.Changed {
+			err = h.groupDecl.carryOver(g.Attributes, res.Attrs)
+		}
 		if err != nil {
 			return err
 		}

@@ -49,8 +49,20 @@ func (d *rawUserDoc) appendStored(b []byte) ([]byte, bool, error) {
 	if !ok {
 		return b, false, nil
 	}
+	// The app's attributes in the role policy's extension are merged with
+	// the role: they must be in the promised form too.
+	var extMembers []jsonenc.Member
+	if urn := d.h.policy.ExtensionURN; urn != "" && d.h.policy.enabled() {
+		for _, m := range stored {
+			if string(m.Key) == urn {
+				if extMembers, ok = jsonenc.Members(m.Value, nil); !ok {
+					return b, false, nil
+				}
+			}
+		}
+	}
 	start := len(b)
-	b, doc, err := d.h.appendUserRaw(b, d.r, d.u, stored, d.groups)
+	b, doc, err := d.h.appendUserRaw(b, d.r, d.u, stored, extMembers, d.groups)
 	if err != nil {
 		return nil, true, err
 	}
@@ -62,7 +74,7 @@ func (d *rawUserDoc) appendStored(b []byte) ([]byte, bool, error) {
 
 // appendUserRaw appends the added members' values and then the document
 // rawUserDoc encodes, which starts at b[doc:].
-func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, groups []store.GroupRef) (_ []byte, doc int, _ error) {
+func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []jsonenc.Member, extMembers []jsonenc.Member, groups []store.GroupRef) (_ []byte, doc int, _ error) {
 	// The added members are encoded first, at the start of the buffer, in
 	// the order renderUserInto sets them (a later one replaces an earlier of
 	// the same name, as in a map), then sorted and merged with the stored
@@ -89,7 +101,7 @@ func (h *Handler) appendUserRaw(b []byte, r *request, u *store.User, stored []js
 	scratch = jsonenc.AppendString(scratch, u.ID)
 	add("id", start, len(scratch))
 
-	scratch = h.policy.appendRendered(scratch, u, add)
+	scratch = h.policy.appendRendered(scratch, u, extMembers, add)
 
 	start = len(scratch)
 	scratch = appendSchemaList(scratch, h.users, func(urn string) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,7 +72,7 @@ func (h *Handler) renderGroup(r *request, g *store.Group, proj projection) map[s
 		doc[k] = v
 	}
 	doc["id"] = g.ID
-	doc["schemas"] = []string{schema.GroupURN}
+	doc["schemas"] = h.schemaList(h.groups, doc)
 	doc["meta"] = h.meta(r, "Group", "/Groups/", g.ID, g.Meta)
 	switch {
 	case g.Members == nil:
@@ -206,16 +207,32 @@ func etagMatches(list string, version int64) bool {
 	return false
 }
 
-// projection is the attributes / excludedAttributes selection of a request.
+// plainUser is renderUser for a write's answer: without a projection, but
+// honouring the returned characteristic of the app's attributes.
+func (h *Handler) plainUser(r *request, u *store.User, groups []store.GroupRef) map[string]any {
+	return parseProjection(h.users, nil, nil).apply(h.renderUser(r, u, groups))
+}
+
+// plainGroup is plainUser for a group, members included when loaded.
+func (h *Handler) plainGroup(r *request, g *store.Group) map[string]any {
+	proj := parseProjection(h.groups, nil, nil)
+	return proj.apply(h.renderGroup(r, g, proj))
+}
+
+// projection is the attributes / excludedAttributes selection of a request,
+// with the paths of the app's attributes that are not returned by default
+// (see schema.ResourceType.Never and OnRequest).
 type projection struct {
 	include []store.Path // nil: default set
 	exclude []store.Path
+
+	never, onRequest, always []store.Path
 }
 
 // parseProjection resolves the attributes and excludedAttributes lists.
 // Unknown names are ignored, as RFC 7644 §3.4.2.5 lets a server do.
 func parseProjection(rt *schema.ResourceType, attributes, excluded []string) projection {
-	var p projection
+	p := projection{never: rt.Never, onRequest: rt.OnRequest, always: rt.Always}
 	resolve := func(list []string) []store.Path {
 		var out []store.Path
 		for _, item := range list {
@@ -277,9 +294,12 @@ func (p projection) wants(name string) bool {
 	return true
 }
 
-// whole reports that the projection returns every attribute (no
-// attributes, no excludedAttributes).
-func (p projection) whole() bool { return p.include == nil && p.exclude == nil }
+// whole reports that the projection returns every stored attribute (no
+// attributes, no excludedAttributes, no attribute of the app's that is
+// returned only on request or never).
+func (p projection) whole() bool {
+	return p.include == nil && p.exclude == nil && p.never == nil && p.onRequest == nil
+}
 
 // namesSub reports whether the projection names a sub-attribute of the
 // top-level core attribute name (members.display, say).
@@ -299,18 +319,40 @@ func (p projection) namesSub(name string) bool {
 func (p projection) apply(doc map[string]any) map[string]any {
 	if p.include != nil {
 		out := map[string]any{"id": doc["id"], "schemas": doc["schemas"]}
-		for _, q := range p.include {
-			copyPath(out, doc, q)
+		for _, list := range [][]store.Path{p.include, p.always} {
+			for _, q := range list {
+				copyPath(out, doc, q)
+			}
+		}
+		for _, q := range p.never {
+			removePath(out, q)
 		}
 		return out
 	}
 	for _, q := range p.exclude {
-		if q.URN == "" && (q.Name == "id" || q.Name == "schemas") {
+		if q.URN == "" && (q.Name == "id" || q.Name == "schemas") || p.returnsAlways(q) {
 			continue
 		}
 		removePath(doc, q)
 	}
+	for _, list := range [][]store.Path{p.never, p.onRequest} {
+		for _, q := range list {
+			removePath(doc, q)
+		}
+	}
 	return doc
+}
+
+// returnsAlways reports whether excluding q would remove an attribute
+// returned "always": q is one, or holds one.
+func (p projection) returnsAlways(q store.Path) bool {
+	for _, a := range p.always {
+		if a == q || (q.Sub == "" && a.URN == q.URN && a.Name == q.Name) ||
+			(q.URN == "" && q.Sub == "" && a.URN == q.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // container returns the map holding q's attribute: doc itself, or the
@@ -394,8 +436,19 @@ func removePath(doc map[string]any, q store.Path) {
 	if !ok {
 		return
 	}
+	if q.URN != "" {
+		if _, has := from[q.Name]; !has {
+			return
+		}
+		// The extension's map may be the stored user's: change a copy.
+		from = maps.Clone(from)
+		doc[q.URN] = from
+	}
 	if q.Sub == "" {
 		delete(from, q.Name)
+		if q.URN != "" && len(from) == 0 {
+			delete(doc, q.URN)
+		}
 		return
 	}
 	switch v := from[q.Name].(type) {

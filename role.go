@@ -427,7 +427,12 @@ func (p RolePolicy) render(doc map[string]any, u *store.User) {
 	if p.ExtensionURN == "" {
 		return
 	}
-	ext := map[string]any{managedAttr.Name: u.Managed}
+	ext := map[string]any{}
+	if stored, ok := doc[p.ExtensionURN].(map[string]any); ok {
+		// The app's own attributes declared in the extension.
+		maps.Copy(ext, stored)
+	}
+	ext[managedAttr.Name] = u.Managed
 	if !p.usesRoles() && u.Role != "" {
 		ext[p.Attribute] = u.Role
 	}
@@ -437,7 +442,11 @@ func (p RolePolicy) render(doc map[string]any, u *store.User) {
 // appendRendered appends the JSON encoding of each value render sets, in
 // render's order, and reports each with its key and its bytes, b[start:end]:
 // the same bytes json.Marshal writes for them, without building the maps.
-func (p RolePolicy) appendRendered(b []byte, u *store.User, added func(key string, start, end int)) []byte {
+//
+// stored holds the members of the extension's stored object (the app's own
+// attributes declared in it), merged with the role and managed flag; nil
+// when the user has none.
+func (p RolePolicy) appendRendered(b []byte, u *store.User, stored []jsonenc.Member, added func(key string, start, end int)) []byte {
 	if !p.enabled() {
 		return b
 	}
@@ -455,9 +464,29 @@ func (p RolePolicy) appendRendered(b []byte, u *store.User, added func(key strin
 	if p.ExtensionURN == "" {
 		return b
 	}
+	role := !p.usesRoles() && u.Role != ""
+	if len(stored) > 0 {
+		var fieldArr [2]jsonenc.Field
+		fields := fieldArr[:0]
+		m := len(b)
+		b = strconv.AppendBool(b, u.Managed)
+		fields = append(fields, jsonenc.Field{Key: managedAttr.Name, Value: b[m:len(b):len(b)]})
+		if role {
+			r := len(b)
+			b = jsonenc.AppendString(b, u.Role)
+			if p.Attribute == managedAttr.Name {
+				fields = fields[:0]
+			}
+			fields = append(fields, jsonenc.Field{Key: p.Attribute, Value: b[r:len(b):len(b)]})
+		}
+		slices.SortFunc(fields, func(a, b jsonenc.Field) int { return strings.Compare(a.Key, b.Key) })
+		start := len(b)
+		b = jsonenc.AppendMerged(b, stored, fields)
+		added(p.ExtensionURN, start, len(b))
+		return b
+	}
 	start := len(b)
 	b = append(b, '{')
-	role := !p.usesRoles() && u.Role != ""
 	appendManaged := func(b []byte) []byte {
 		b = jsonenc.AppendString(b, managedAttr.Name)
 		b = append(b, ':')

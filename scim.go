@@ -47,6 +47,11 @@ type Config struct {
 	// that groups grant are part of the role policy (RolePolicy.GroupRoles).
 	Groups GroupRules
 
+	// Schema declares the app's own attributes of users and groups, in the
+	// core namespaces and in extensions of the app's own. The zero value
+	// declares none: only the standard attributes are stored.
+	Schema Schema
+
 	// Admit, when set, is asked about every write of a user, a group or a
 	// group's members (see Change and ChangeKind), inside the write's
 	// transaction: after the handler's own checks (owner protection, the
@@ -249,8 +254,10 @@ type Handler struct {
 	log    *slog.Logger
 	users  *schema.ResourceType
 	groups *schema.ResourceType
-	disco  discovery
-	locks  sync.Map // tenant → *sync.Mutex ordering event delivery
+	// userDecl and groupDecl enforce Config.Schema beyond the schemas.
+	userDecl, groupDecl declared
+	disco               discovery
+	locks               sync.Map // tenant → *sync.Mutex ordering event delivery
 
 	limits  tenantLimits
 	guard   *guard
@@ -321,26 +328,45 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 
 	var extraCore []*schema.Attr
 	var extensions []*schema.Schema
+	var reserved []string
+	roleExt := policy.extension()
 	if policy.enabled() {
 		if !policy.usesRoles() {
 			extraCore = append(extraCore, policy.attr())
+			reserved = append(reserved, policy.Attribute)
 		}
-		if ext := policy.extension(); ext != nil {
-			extensions = append(extensions, ext)
+		if roleExt != nil {
+			extensions = append(extensions, roleExt)
 		}
+	}
+	userCore, userExts, userReq, userDecl, err := compileSchema("User", cfg.Schema.User, cfg.Schema.UserExtensions, standardUser, reserved, roleExt)
+	if err != nil {
+		return nil, err
+	}
+	groupCore, groupExts, groupReq, groupDecl, err := compileSchema("Group", cfg.Schema.Group, cfg.Schema.GroupExtensions, standardGroup, nil, nil)
+	if err != nil {
+		return nil, err
 	}
 	h := &Handler{
-		store:   st,
-		policy:  policy,
-		cfg:     cfg,
-		log:     cfg.Logger,
-		users:   schema.NewUser(extraCore, extensions...),
-		groups:  schema.NewGroup(),
-		guard:   newGuard(cfg.DeprovisionGuard, st),
-		journal: newJournal(cfg, st, cfg.Logger),
+		store:     st,
+		policy:    policy,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		users:     schema.NewUser(append(extraCore, userCore...), append(extensions, userExts...)...),
+		groups:    schema.NewGroup(groupCore, groupExts...),
+		userDecl:  userDecl,
+		groupDecl: groupDecl,
+		guard:     newGuard(cfg.DeprovisionGuard, st),
+		journal:   newJournal(cfg, st, cfg.Logger),
 	}
+	const ignored = " Attributes not listed in this schema or in an extension of the resource type (see /ResourceTypes) are ignored: not stored, not returned."
+	h.users.Core.Description += "." + ignored
+	h.groups.Core.Description += "." + ignored
+	markRequired(h.users, userExts, userReq)
+	markRequired(h.groups, groupExts, groupReq)
+	returnedPaths(h.users, userCore)
+	returnedPaths(h.groups, groupCore)
 	h.limits.now = time.Now
-	var err error
 	if h.tel, err = newTelemetry(cfg.TracerProvider, cfg.MeterProvider); err != nil {
 		return nil, err
 	}

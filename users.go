@@ -130,7 +130,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *request) {
 		h.recordDeprovision(r.principal.Tenant, u.ID)
 	}
 	r.userID = u.ID
-	doc := h.renderUser(r, &u, nil)
+	doc := h.plainUser(r, &u, nil)
 	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
 	w.Header().Set("ETag", etag(u.Meta.Version))
 	writeJSON(w, http.StatusCreated, doc)
@@ -321,7 +321,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *request, id string) {
 		return
 	}
 	w.Header().Set("ETag", etag(u.Meta.Version))
-	writeJSON(w, http.StatusOK, h.renderUser(r, &u, groups))
+	writeJSON(w, http.StatusOK, h.plainUser(r, &u, groups))
 }
 
 // patchUser answers PATCH /Users/{id} (RFC 7644 §3.5.2).
@@ -355,7 +355,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *request, id string) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.renderUser(r, &u, groups))
+	writeJSON(w, http.StatusOK, h.plainUser(r, &u, groups))
 }
 
 // writable checks that the request's connection may change u: an
@@ -439,6 +439,9 @@ func (h *Handler) modifyUser(r *request, id string, withGroups bool,
 // connection. It returns the user as written and whether the write
 // deactivated it.
 func (h *Handler) writeUser(ctx context.Context, tx *writeTx, before store.User, attrs store.Attributes) (store.User, bool, error) {
+	if err := h.userDecl.carryOver(before.Attributes, attrs); err != nil {
+		return before, false, err
+	}
 	if _, ok := attrs["active"]; !ok {
 		// A document without active (a PUT that leaves it out, a PATCH
 		// that removes it) keeps the user's state: "active eq true" and

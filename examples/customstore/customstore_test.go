@@ -384,3 +384,62 @@ func TestUpdateWaitsForTheWriteLock(t *testing.T) {
 		}
 	}
 }
+
+// TestDeclaredAttributes: attributes the app declares in scim.Config.Schema
+// reach an adapter in store.User.Attributes like any other, so an adapter
+// that keeps the attributes document stores, returns and filters them
+// without knowing them.
+func TestDeclaredAttributes(t *testing.T) {
+	const acme = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+	db := newDB(t)
+	st := NewStore(db, roleAttribute)
+	tokens := scim.NewStaticTokens()
+	tokens.Add("acme", "secret")
+	h, err := scim.NewHandler(st, scim.RolePolicy{Attribute: roleAttribute, Values: []string{"viewer", "admin"}, Default: "viewer"},
+		scim.Config{Authenticator: tokens, Logger: slog.New(slog.DiscardHandler), Schema: scim.Schema{
+			User:           []scim.Attribute{{Name: "seatType"}},
+			UserExtensions: []scim.Extension{{URN: acme, Attributes: []scim.Attribute{{Name: "licenseTier"}}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	call := func(method, path, body string, want int) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), method, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &doc)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, b)
+		}
+		return doc
+	}
+	u := call("POST", "/Users", `{"userName":"ada@acme.example","seatType":"premium","`+acme+`":{"licenseTier":"gold"},
+	  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D"}}`, http.StatusCreated)
+	id := u["id"].(string)
+	call("PATCH", "/Users/"+id, `{"Operations":[{"op":"Replace","path":"`+acme+`:licenseTier","value":"platinum"}]}`, http.StatusOK)
+	got := call("GET", "/Users?filter="+strings.ReplaceAll(acme+`:licenseTier eq "platinum"`, " ", "+"), "", http.StatusOK)
+	list, _ := got["Resources"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("filter on a declared attribute: %v", got)
+	}
+	want := map[string]any{"seatType": "premium", acme: map[string]any{"licenseTier": "platinum"},
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]any{"department": "R&D"}}
+	doc := list[0].(map[string]any)
+	for k := range doc {
+		if _, ok := want[k]; !ok {
+			delete(doc, k)
+		}
+	}
+	if diff := cmp.Diff(want, doc); diff != "" {
+		t.Errorf("user (-want +got):\n%s", diff)
+	}
+}

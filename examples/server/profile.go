@@ -57,6 +57,21 @@ func (p profile) seededGroups(projects []string) ([]string, error) {
 // demoExtension is the demo app's extension schema.
 const demoExtension = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
 
+// demoSchema is the demo app's own user attributes: a seat type sent as a
+// top-level key (Okta's profile editor) and a default project in the
+// demo's extension, beside memberRole (Entra's custom extension
+// attributes).
+var demoSchema = scim.Schema{
+	User: []scim.Attribute{{
+		Name: "seatType", CanonicalValues: []string{"standard", "analyst"}, CanonicalOnly: true,
+		Description: "The user's seat: standard (runs experiments) or analyst (reads results).",
+	}},
+	UserExtensions: []scim.Extension{{
+		URN: demoExtension, Name: "ScimkitUser", Description: "The demo app's user attributes.",
+		Attributes: []scim.Attribute{{Name: "defaultProject", Description: "The project the user lands in."}},
+	}},
+}
+
 var experimentationRoles = []string{"viewer", "experiment_editor", "data_owner", "admin"}
 
 var profiles = map[string]profile{
@@ -70,6 +85,7 @@ var profiles = map[string]profile{
 		},
 		config: func(c *scim.Config) {
 			c.Users.LinkExisting = true
+			c.Schema = demoSchema
 		},
 		ownerRole: "owner",
 	},

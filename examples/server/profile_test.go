@@ -383,3 +383,27 @@ func get(m map[string]any, path string) any {
 	}
 	return nil
 }
+
+// TestDemoProfileAttributes: the demo profile's own attributes, seatType at
+// the top level and defaultProject in the demo's extension beside
+// memberRole, round-trip through POST, PATCH (Entra's URN path) and
+// filter, and a seat type the app does not know is refused.
+func TestDemoProfileAttributes(t *testing.T) {
+	s := startProfile(t, "demo")
+	const ext = "urn:ietf:params:scim:schemas:extension:scimkit:2.0:User"
+	u := s.req(http.StatusCreated, "POST", "/Users", `{"userName":"ada@acme.test","seatType":"Analyst",
+	  "`+ext+`":{"memberRole":"data_owner","defaultProject":"checkout"}}`)
+	id := u["id"].(string)
+	want := map[string]any{"seatType": "analyst", ext: map[string]any{"memberRole": "data_owner", "defaultProject": "checkout", "managed": true}}
+	got := map[string]any{"seatType": u["seatType"], ext: u[ext]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("POST (-want +got):\n%s", diff)
+	}
+	s.req(http.StatusOK, "PATCH", "/Users/"+id, `{`+patchOp+`,"Operations":[
+	  {"op":"Replace","path":"`+ext+`:defaultProject","value":"search"},{"op":"Replace","path":"seatType","value":"standard"}]}`)
+	m := s.req(http.StatusOK, "GET", "/Users?filter="+url.QueryEscape(ext+`:defaultProject eq "search" and seatType eq "standard"`), "")
+	if list, _ := m["Resources"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != id {
+		t.Errorf("filter on the demo's attributes: %v", m)
+	}
+	s.fail(http.StatusBadRequest, "invalidValue", "PATCH", "/Users/"+id, `{`+patchOp+`,"Operations":[{"op":"Replace","path":"seatType","value":"gold"}]}`)
+}

@@ -18,7 +18,7 @@ const ent = schema.EnterpriseURN
 
 var (
 	users  = schema.NewUser([]*schema.Attr{{Name: "memberRole", Type: schema.String, Mutability: schema.ReadWrite, Returned: schema.Default}})
-	groups = schema.NewGroup()
+	groups = schema.NewGroup(nil)
 )
 
 func cmpf(name string, op store.Op, v any, caseExact bool) store.Compare {

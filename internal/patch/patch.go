@@ -304,7 +304,7 @@ func (e *engine) op(kind opKind, path string, value any) *scimerr.Error {
 	if p.Attr.Attr.Mutability == schema.ReadOnly || (p.Attr.Sub != nil && p.Attr.Sub.Mutability == schema.ReadOnly) {
 		return scimerr.BadRequest(scimerr.Mutability, "attribute %q is read-only", p.Attr.Path.String())
 	}
-	if p.Attr.Attr.Returned == schema.Never {
+	if p.Attr.Attr.Discard {
 		return nil // password: accepted, never stored
 	}
 	if e.group && p.Attr.Path.URN == "" && p.Attr.Attr.Name == "members" {
@@ -364,7 +364,7 @@ func (e *engine) object(kind opKind, m map[string]any, ext *schema.Schema) *scim
 			continue // not an attribute: ignored (see package doc)
 		}
 		if r.Attr.Mutability == schema.ReadOnly || (r.Sub != nil && r.Sub.Mutability == schema.ReadOnly) ||
-			r.Attr.Returned == schema.Never {
+			r.Attr.Discard {
 			continue
 		}
 		if e.group && r.Path.URN == "" && r.Attr.Name == "members" {
@@ -390,7 +390,7 @@ func (e *engine) filteredKey(kind opKind, key string, v any) *scimerr.Error {
 	}
 	a := p.Attr
 	if a.Attr.Mutability == schema.ReadOnly || (a.Sub != nil && a.Sub.Mutability == schema.ReadOnly) ||
-		a.Attr.Returned == schema.Never {
+		a.Attr.Discard {
 		return nil
 	}
 	if e.group && a.Path.URN == "" && a.Attr.Name == "members" {

@@ -23,7 +23,7 @@ var (
 		{Name: "loginCount", Type: schema.Integer, Mutability: schema.ReadWrite, Returned: schema.Default},
 		{Name: "hiredAt", Type: schema.DateTime, Mutability: schema.ReadWrite, Returned: schema.Default},
 	})
-	groups = schema.NewGroup()
+	groups = schema.NewGroup(nil)
 )
 
 func ops(list ...string) string {

@@ -109,17 +109,34 @@ func coerceOne(a *schema.Attr, v any, name string) (any, *scimerr.Error) {
 		return s, nil
 	}
 	// string, reference, binary
+	var s string
 	switch v := v.(type) {
 	case string:
-		return v, nil
+		s = v
 	case float64:
 		// Numeric identifiers (employeeNumber: 12345) are kept as the
 		// text the client meant.
-		return strconv.FormatFloat(v, 'f', -1, 64), nil
+		s = strconv.FormatFloat(v, 'f', -1, 64)
 	case json.Number:
-		return string(v), nil
+		s = string(v)
+	default:
+		return nil, invalidValue(name, "want a string, got %s", describe(v))
 	}
-	return nil, invalidValue(name, "want a string, got %s", describe(v))
+	if a.Strict {
+		return canonical(a, s, name)
+	}
+	return s, nil
+}
+
+// canonical returns the canonical value of a that s is (ignoring case
+// unless a is caseExact), in its canonical spelling, or 400 invalidValue.
+func canonical(a *schema.Attr, s, name string) (any, *scimerr.Error) {
+	for _, c := range a.CanonicalValues {
+		if c == s || (!a.CaseExact && strings.EqualFold(c, s)) {
+			return c, nil
+		}
+	}
+	return nil, invalidValue(name, "%s is not one of %s", describe(s), strings.Join(a.CanonicalValues, ", "))
 }
 
 // coerceComplex converts an object for complex attribute a: sub-attribute

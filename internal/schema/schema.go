@@ -88,6 +88,12 @@ type Attr struct {
 	// SCIM 1.1 name of a renamed sub-attribute (manager.managerId). They
 	// resolve like the name and are never rendered.
 	Aliases []string `json:"-"`
+	// Strict refuses a value outside CanonicalValues (400 invalidValue)
+	// and stores a value matched ignoring case in its canonical spelling.
+	Strict bool `json:"-"`
+	// Discard accepts values of the attribute and never stores them
+	// (password).
+	Discard bool `json:"-"`
 }
 
 // Sub returns the sub-attribute named name (any letter case), or nil.
@@ -165,6 +171,11 @@ type ResourceType struct {
 	Description string
 	Core        *Schema
 	Extensions  []Extension
+	// Never lists the app's attributes never returned (returned "never",
+	// mutability writeOnly); OnRequest those returned only when a request
+	// names them in attributes (returned "request"); Always those returned
+	// whatever attributes and excludedAttributes say (returned "always").
+	Never, OnRequest, Always []store.Path
 }
 
 // Common attributes every resource has (RFC 7643 §3.1).
@@ -210,6 +221,9 @@ func fromElimity(s elimity.Schema) *Schema {
 func NewUser(extraCore []*Attr, extensions ...*Schema) *ResourceType {
 	core := fromElimity(elimity.CoreUserSchema())
 	for _, a := range core.Attributes {
+		if a.Name == "password" {
+			a.Discard = true
+		}
 		if a.Name == "groups" {
 			// RFC 7643 §4.1.2: groups are managed through the Group
 			// resource; the attribute is read-only on the User.
@@ -237,8 +251,9 @@ func NewUser(extraCore []*Attr, extensions ...*Schema) *ResourceType {
 	return rt
 }
 
-// NewGroup returns the Group resource type.
-func NewGroup() *ResourceType {
+// NewGroup returns the Group resource type: the core Group schema with
+// extra core attributes and extensions of the app's own.
+func NewGroup(extraCore []*Attr, extensions ...*Schema) *ResourceType {
 	core := fromElimity(elimity.CoreGroupSchema())
 	for _, a := range core.Attributes {
 		if a.Name == "members" {
@@ -247,8 +262,13 @@ func NewGroup() *ResourceType {
 			a.Mutability = ReadWrite
 		}
 	}
+	core.Attributes = append(core.Attributes, extraCore...)
 	core.Aliases = []string{CoreURN1, ADSCIMGroupURI}
-	return &ResourceType{Name: "Group", Endpoint: "/Groups", Description: "Group", Core: core}
+	rt := &ResourceType{Name: "Group", Endpoint: "/Groups", Description: "Group", Core: core}
+	for _, e := range extensions {
+		rt.Extensions = append(rt.Extensions, Extension{Schema: e})
+	}
+	return rt
 }
 
 // Schemas returns the core schema followed by the extension schemas.
