@@ -243,7 +243,7 @@ func TestUpgradeFromCounters(t *testing.T) {
 			ctx := context.Background()
 			dialect := s.Dialect().String()
 			// Back to an empty database, then up to the counters by hand.
-			for _, table := range []string{"scim_schema_migrations", "scim_tokens", "scim_departures", "scim_events", "scim_members", "scim_groups", "scim_emails", "scim_users", "scim_tenants"} {
+			for _, table := range []string{"scim_schema_migrations", "scim_left_groups", "scim_tokens", "scim_departures", "scim_events", "scim_members", "scim_groups", "scim_emails", "scim_users", "scim_tenants"} {
 				if _, err := db.Exec("DROP TABLE " + table); err != nil {
 					t.Fatalf("drop %s: %v", table, err)
 				}
