@@ -70,8 +70,9 @@ func refuseAppGroup(g *store.Group, what string) error {
 	}
 }
 
-// validateGroupRules refuses a TeamRole the role policy does not know.
-func (c Config) validateGroupRules(p RolePolicy) error {
+// validateRules refuses a TeamRole the role policy does not know and an
+// unknown DeactivationRule.
+func (c Config) validateRules(p RolePolicy) error {
 	if c.Groups.TeamRole != "" && p.rank(c.Groups.TeamRole) < 0 {
 		return invalid("Config.Groups.TeamRole %q is not one of RolePolicy.Values", c.Groups.TeamRole)
 	}

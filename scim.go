@@ -307,7 +307,7 @@ func NewHandler(st store.Store, policy RolePolicy, cfg Config) (*Handler, error)
 	if err := cfg.DeprovisionGuard.validate(); err != nil {
 		return nil, err
 	}
-	if err := cfg.validateGroupRules(policy); err != nil {
+	if err := cfg.validateRules(policy); err != nil {
 		return nil, err
 	}
 	if err := cfg.Retention.validate(); err != nil {
