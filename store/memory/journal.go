@@ -119,3 +119,10 @@ func (s *Store) EraseJournal(ctx context.Context, tenant, userID string) (int, e
 	}
 	return n, nil
 }
+
+// deleteTenant drops the tenant's journal.
+func (jt *journalTable) deleteTenant(tenant string) {
+	jt.mu.Lock()
+	defer jt.mu.Unlock()
+	delete(jt.tenants, tenant)
+}

@@ -165,6 +165,7 @@ func (s *Store) DeleteTenant(ctx context.Context, tenantName string) error {
 		t.mu.Unlock()
 	}
 	s.tokens.deleteTenant(tenantName)
+	s.journal.deleteTenant(tenantName)
 	return nil
 }
 

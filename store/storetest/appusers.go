@@ -26,9 +26,12 @@ type Options struct {
 // AppUser is a user as an app knows one that SCIM never wrote: an id, an
 // email address and a name.
 type AppUser struct {
-	ID    string
+	// ID is the user's id in the app, as the adapter's User returns it.
+	ID string
+	// Email is the user's one e-mail address, by which linking finds it.
 	Email string
-	Name  string
+	// Name is the user's display name in the app.
+	Name string
 	// Created is when the app created the user (UTC, microseconds).
 	Created time.Time
 }

@@ -277,6 +277,16 @@ func testTenantDeletion(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if ts, ok := f.s.(store.TokenStore); ok {
 			f.createTokens(ts, f.token("t1", 1))
 		}
+		if js, ok := f.s.(store.JournalStore); ok {
+			if err := js.AppendJournal(f.ctx, f.tenant, []store.JournalEntry{{Time: at(1), Method: "GET", Path: "/Users", Status: 200}}); err != nil {
+				t.Fatalf("AppendJournal: %v", err)
+			}
+		}
+		if txImplements[store.GuardTx](f) {
+			f.update(func(tx store.Tx) error {
+				return tx.(store.GuardTx).HoldDeprovisioning(f.ctx, "held before the deletion")
+			})
+		}
 	}
 	fill(f)
 	fill(other)
@@ -319,6 +329,26 @@ func testTenantDeletion(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 		if _, err := ts.TokenByDigest(f.ctx, f.token("t1", 1).Digest); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("TokenByDigest of a deleted tenant's token: %v, want ErrNotFound", err)
+		}
+	}
+	if js, ok := f.s.(store.JournalStore); ok {
+		for _, c := range []struct {
+			f    *fixture
+			want int
+		}{{f, 0}, {other, 1}} {
+			if got, err := js.Journal(c.f.ctx, c.f.tenant, 10); err != nil || len(got) != c.want {
+				t.Errorf("Journal of tenant %s after DeleteTenant = %d entries, %v; want %d", c.f.tenant, len(got), err, c.want)
+			}
+		}
+	}
+	if gs, ok := f.s.(store.GuardStore); ok && txImplements[store.GuardTx](f) {
+		for _, c := range []struct {
+			f    *fixture
+			want bool
+		}{{f, false}, {other, true}} {
+			if st, err := gs.GuardState(c.f.ctx, c.f.tenant); err != nil || st.Held != c.want {
+				t.Errorf("GuardState of tenant %s after DeleteTenant: held %v, %v; want held %v", c.f.tenant, st.Held, err, c.want)
+			}
 		}
 	}
 	if diff := gocmp.Diff(before, other.snapshot(), cmpOpts...); diff != "" {
