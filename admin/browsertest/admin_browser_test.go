@@ -331,7 +331,9 @@ func TestAdminPageInBrowser(t *testing.T) {
 	do("disconnect with a wrong name",
 		chromedp.SendKeys(chromedp.CSS(`#disconnect-confirm`), "acme"),
 		chromedp.Click(chromedp.CSS(`form[data-testid=disconnect] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main`)),
+		// The error page, not the overview still shown while the form
+		// posts: navigating on before it loads would abort one or the other.
+		chromedp.WaitVisible(chromedp.CSS(`p[data-testid=error]`)),
 	)
 	if got := text(`main`); !strings.Contains(got, "type the tenant's name exactly") {
 		t.Errorf("the page after a wrong confirmation:\n%s", got)
