@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,11 @@ type Change struct {
 	// group, ids that are not provisioned users and members not in the
 	// group are left out).
 	Added, Removed []string
+	// Request is the body of the request as the identity provider sent it
+	// (a copy): the way to the attributes the app has not declared, which
+	// the handler neither stores nor returns (see Config.Schema). nil for a
+	// request without a body (DELETE) and for writes the app makes itself.
+	Request []byte
 }
 
 // Activates reports whether the change makes a user active who was not:
@@ -120,6 +126,9 @@ func (tx *writeTx) admit(ctx context.Context, c Change) error {
 	c.Tenant, c.Connection, c.TokenID, c.Client = p.Tenant, p.connection(), p.TokenID, tx.r.client
 	c.Before, c.After = copyUser(c.Before), copyUser(c.After)
 	c.GroupBefore, c.GroupAfter = copyGroup(c.GroupBefore), copyGroup(c.GroupAfter)
+	if len(tx.r.body) > 0 {
+		c.Request = bytes.Clone(tx.r.body)
+	}
 	// The hook gets attributes of its own: the handler renders the user
 	// from the same maps once the write commits.
 	for _, u := range []*store.User{c.Before, c.After} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -345,6 +346,42 @@ func TestAdmitSeatLimitTwoHandlers(t *testing.T) {
 			list := servers[0].must(http.StatusOK, "GET", "/Users?filter=active+eq+true&count=0", "")
 			if list.body["totalResults"] != float64(limit) {
 				t.Errorf("active users: %v, want %d", list.body["totalResults"], limit)
+			}
+		})
+	}
+}
+
+// TestAdmitGetsTheRequestBody: the hook sees the body as the IdP sent it,
+// undeclared attributes included (the handler drops them), and no body for
+// a DELETE.
+func TestAdmitGetsTheRequestBody(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			var mu sync.Mutex
+			got := map[scim.ChangeKind]any{}
+			admit := func(_ context.Context, _ store.Reader, c scim.Change) error {
+				var v any = "no body"
+				if c.Request != nil {
+					var doc map[string]any
+					if err := json.Unmarshal(c.Request, &doc); err != nil {
+						return err
+					}
+					v = doc["costCenterCode"]
+				}
+				mu.Lock()
+				got[c.Kind] = v
+				mu.Unlock()
+				return nil
+			}
+			s := newTestServerWith(t, st.open(t), scim.Config{Admit: admit})
+			body := s.must(http.StatusCreated, "POST", "/Users", `{"userName":"b@acme.test","costCenterCode":"X9"}`).body
+			if _, ok := body["costCenterCode"]; ok {
+				t.Error("the handler returned an undeclared attribute")
+			}
+			s.must(http.StatusNoContent, "DELETE", "/Users/"+str(body, "id"), "")
+			want := map[scim.ChangeKind]any{scim.UserCreate: "X9", scim.UserDelete: "no body"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("what Admit saw of the request (-want +got):\n%s", diff)
 			}
 		})
 	}
