@@ -243,10 +243,14 @@ type GroupRules struct {
 //
 //	mux.Handle("/scim/v2/", http.StripPrefix("/scim/v2", h))
 //
-// A Handler keeps no state between requests beyond its configuration, so
-// several instances over one Store behave as one. The exception is the
-// journal's last fraction of a second, which it writes to a store keeping
-// the journal in the background: call Close at shutdown.
+// Several instances over one Store behave as one where the store has the
+// powers for it (the memory and SQL stores have them all): the
+// deprovisioning guard (store.GuardStore) and the journal
+// (store.JournalStore) are kept in the store. What stays per instance is
+// the per-tenant rate and concurrency limits (share the rate with
+// Limits.RateLimiter), the order of OnEvent calls, and the journal's last
+// fraction of a second, which the Handler writes in the background: call
+// Close at shutdown. docs/scaling.md says more.
 type Handler struct {
 	store  store.Store
 	policy RolePolicy

@@ -94,6 +94,12 @@ func (s *Store) Update(ctx context.Context, org string, fn func(store.Tx) error)
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		// database/sql rolls a transaction back on its own once its
+		// context ends, and Commit then says only that the transaction is
+		// done: the context's error is the one the caller can act on.
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("customstore: commit: %w", cerr)
+		}
 		return dbErr("commit", err)
 	}
 	committed = true
