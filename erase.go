@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/scimkit/scim/store"
 )
@@ -77,8 +76,8 @@ func (h *Handler) EraseUser(ctx context.Context, tenant, userID string) (int, er
 }
 
 // erase removes from the tenant's journal what identifies the user, as
-// store.JournalStore.EraseJournal says: in the entries about the user (its
-// UserID, or its path /Users/{userID}), UserID becomes "", the id in Path
+// store.JournalStore.EraseJournal says: in the entries about the user
+// (UserID userID), UserID becomes "", the id in Path
 // becomes store.ErasedUserID and Error (a refusal such as "userName … is
 // already taken" quotes a value the request carried) becomes "". The
 // entries stay, with their time, method, status and summary, which hold no
@@ -101,14 +100,11 @@ func (j *journal) erase(ctx context.Context, tenant, userID string) (int, error)
 		return 0, nil
 	}
 	n := 0
-	for i := range rg.entries {
-		e := &rg.entries[i]
-		if e.UserID != userID && e.Path != "/Users/"+userID {
-			continue
+	for i, e := range rg.entries {
+		if e.UserID == userID {
+			rg.entries[i] = store.EraseJournalEntry(e, userID)
+			n++
 		}
-		e.UserID, e.Error = "", ""
-		e.Path = strings.ReplaceAll(e.Path, userID, store.ErasedUserID)
-		n++
 	}
 	return n, nil
 }

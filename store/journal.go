@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -79,4 +80,17 @@ type JournalStore interface {
 	// requests were served. It returns how many entries it changed; an
 	// empty userID changes none.
 	EraseJournal(ctx context.Context, tenant, userID string) (int, error)
+}
+
+// EraseJournalEntry returns e as JournalStore.EraseJournal leaves an entry
+// about the user userID: UserID "", each occurrence of userID in Path
+// replaced by ErasedUserID, and Error "". An entry about another user, or
+// any entry when userID is "", is returned unchanged.
+func EraseJournalEntry(e JournalEntry, userID string) JournalEntry {
+	if userID == "" || e.UserID != userID {
+		return e
+	}
+	e.UserID, e.Error = "", ""
+	e.Path = strings.ReplaceAll(e.Path, userID, ErasedUserID)
+	return e
 }

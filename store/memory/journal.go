@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -108,14 +107,11 @@ func (s *Store) EraseJournal(ctx context.Context, tenant, userID string) (int, e
 	jt.mu.Lock()
 	defer jt.mu.Unlock()
 	n := 0
-	for i := range jt.tenants[tenant] {
-		e := &jt.tenants[tenant][i]
-		if e.UserID != userID {
-			continue
+	for i, e := range jt.tenants[tenant] {
+		if e.UserID == userID {
+			jt.tenants[tenant][i] = store.EraseJournalEntry(e, userID)
+			n++
 		}
-		e.UserID, e.Error = "", ""
-		e.Path = strings.ReplaceAll(e.Path, userID, store.ErasedUserID)
-		n++
 	}
 	return n, nil
 }
