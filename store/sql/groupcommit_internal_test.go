@@ -34,6 +34,19 @@ func openGroupCommitStore(t *testing.T) *Store {
 	return s
 }
 
+// holdLeader starts a write of tenant "a" (creating user a0) that runs
+// until release is called, so that the writes that follow queue behind
+// its batch; leaderErr waits for it and returns its error.
+func holdLeader(ctx context.Context, s *Store) (release func(), leaderErr func() error) {
+	gate, started := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx, "a", createFn("a0", func() error { close(started); <-gate; return nil }))
+	}()
+	<-started
+	return func() { close(gate) }, func() error { return <-done }
+}
+
 // queued waits until n writes wait behind the running batch.
 func queued(t *testing.T, s *Store, n int) {
 	t.Helper()
@@ -119,12 +132,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openGroupCommitStore(t)
 			ctx := context.Background()
-			gate, started := make(chan struct{}), make(chan struct{})
-			leaderDone := make(chan error, 1)
-			go func() {
-				leaderDone <- s.Update(ctx, "a", createFn("a0", func() error { close(started); <-gate; return nil }))
-			}()
-			<-started
+			release, leaderErr := holdLeader(ctx, s)
 
 			type outcome struct {
 				err      error
@@ -155,9 +163,9 @@ func TestGroupCommit(t *testing.T) {
 			for _, c := range cancels {
 				c()
 			}
-			close(gate)
+			release()
 			wg.Wait()
-			if err := <-leaderDone; err != nil {
+			if err := leaderErr(); err != nil {
 				t.Fatalf("leading write: %v", err)
 			}
 
@@ -244,12 +252,7 @@ func TestGroupCommitWriteContextEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openGroupCommitStore(t)
 			ctx := context.Background()
-			gate, started := make(chan struct{}), make(chan struct{})
-			leaderDone := make(chan error, 1)
-			go func() {
-				leaderDone <- s.Update(ctx, "a", createFn("a0", func() error { close(started); <-gate; return nil }))
-			}()
-			<-started
+			release, leaderErr := holdLeader(ctx, s)
 
 			wctx, cancel := context.WithCancel(ctx)
 			if tt.timeout > 0 {
@@ -269,10 +272,10 @@ func TestGroupCommitWriteContextEnds(t *testing.T) {
 				queued(t, s, i+1)
 			}
 			start := time.Now()
-			close(gate)
+			release()
 			wg.Wait()
 			elapsed := time.Since(start)
-			if err := <-leaderDone; err != nil {
+			if err := leaderErr(); err != nil {
 				t.Fatalf("leading write: %v", err)
 			}
 			if diff := cmp.Diff([]error{nil, tt.want, nil}, errs, cmp.Comparer(func(a, b error) bool { return errors.Is(b, a) })); diff != "" {

@@ -91,11 +91,7 @@ func testFolding(t *testing.T, newStore func(t *testing.T) store.Store) {
 			{"emails[type eq]", store.ValuePath{Path: path("emails", ""), Filter: ci(path("type", ""), store.Eq, "WÖRK")}, []string{"emile"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				page := f.listUsers(store.Query{Filter: tc.filter, Limit: 100})
-				got := make([]string, len(page.Users))
-				for i, u := range page.Users {
-					got[i] = shortName(u)
-				}
+				got := shortNames(f.listUsers(store.Query{Filter: tc.filter, Limit: 100}).Users)
 				slices.Sort(got)
 				if diff := gocmp.Diff(tc.want, got, cmpOpts...); diff != "" {
 					t.Errorf("ListUsers (-want +got):\n%s", diff)
@@ -127,11 +123,7 @@ func testFolding(t *testing.T, newStore func(t *testing.T) store.Store) {
 		}
 
 		t.Run("sort by userName", func(t *testing.T) {
-			page := f.listUsers(store.Query{SortBy: userName, Limit: 100})
-			got := make([]string, len(page.Users))
-			for i, u := range page.Users {
-				got[i] = shortName(u)
-			}
+			got := shortNames(f.listUsers(store.Query{SortBy: userName, Limit: 100}).Users)
 			// Folded: admin, e\u0301mile kelvin, strasse, zoe.
 			if diff := gocmp.Diff([]string{"admin", "emile", "strasse", "zoe"}, got, cmpOpts...); diff != "" {
 				t.Errorf("ListUsers sorted by userName (-want +got):\n%s", diff)

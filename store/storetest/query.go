@@ -89,6 +89,15 @@ func shortName(u store.User) string {
 	return strings.SplitN(u.ID, "-", 2)[0]
 }
 
+// shortNames returns the short names of users, in their order.
+func shortNames(users []store.User) []string {
+	out := make([]string, len(users))
+	for i, u := range users {
+		out[i] = shortName(u)
+	}
+	return out
+}
+
 func testFilterUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 	f := newFixture(t, newStore)
 	filterUsers(f)
@@ -167,10 +176,7 @@ func testFilterUsers(t *testing.T, newStore func(t *testing.T) store.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			page := f.listUsers(store.Query{Filter: tc.filter, Limit: 100})
-			got := make([]string, len(page.Users))
-			for i, u := range page.Users {
-				got[i] = shortName(u)
-			}
+			got := shortNames(page.Users)
 			slices.Sort(got)
 			if diff := gocmp.Diff(tc.want, got, cmpOpts...); diff != "" {
 				t.Errorf("ListUsers (-want +got):\n%s", diff)
